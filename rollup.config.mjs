@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+
+const { version, dependencies } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8'));
+
+/** Terser as web-vitals uses it: private `_`-prefixed properties are mangled too. */
+const minify = (module) =>
+  terser({
+    module,
+    ecma: 2020,
+    compress: { passes: 2, global_defs: { __VERSION__: version } },
+    mangle: { properties: { regex: /^_/ } },
+    format: { comments: false },
+  });
+
+const ts = (declarations) =>
+  typescript({
+    tsconfig: './tsconfig.json',
+    declaration: declarations,
+    declarationDir: declarations ? 'dist' : undefined,
+    outDir: 'dist',
+    noEmitOnError: true,
+  });
+
+export default [
+  // npm: one ESM file per public subpath, shared code in chunks, dependencies left to the user's bundler.
+  {
+    input: {
+      index: 'src/index.ts',
+      source: 'src/source/index.ts',
+      swap: 'src/swap/index.ts',
+      vitals: 'src/vitals/index.ts',
+    },
+    external: Object.keys(dependencies),
+    output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
+    plugins: [ts(true), minify(true)],
+  },
+  // Script tag: one self-contained IIFE that defines window.callswap. The leading `;` protects it when it is
+  // concatenated after a script that lacks its trailing semicolon.
+  {
+    input: 'src/loader/callswap.ts',
+    output: { file: 'dist/callswap.min.js', format: 'iife', banner: ';', sourcemap: true },
+    plugins: [nodeResolve(), ts(false), minify(false)],
+  },
+];

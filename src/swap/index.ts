@@ -1,0 +1,2 @@
+export { swapNumbers } from './swapNumbers';
+export type { SwapHandle, SwapOptions } from './swapNumbers';

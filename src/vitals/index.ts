@@ -1,0 +1,2 @@
+export { reportVitals } from './reportVitals';
+export type { VitalsTarget } from './reportVitals';

@@ -1,0 +1,41 @@
+import { onCLS, onINP, onLCP, type Metric } from 'web-vitals';
+
+export interface VitalsTarget {
+  /** The pool endpoint, e.g. `https://pool.example.com/v1`. */
+  endpoint: string;
+  /** The lease session id the measurements belong to. */
+  session: string;
+}
+
+/**
+ * Sends the page's Core Web Vitals (CLS, INP, LCP) to the pool as `vitals` events, so a site owner can see that
+ * call tracking does the page no harm. Uses `navigator.sendBeacon` (text/plain JSON, no cookies); sends nothing
+ * where it is missing. Returns a function that stops reporting.
+ */
+export function reportVitals({ endpoint, session }: VitalsTarget): () => void {
+  let active = true;
+  const url = `${endpoint.replace(/\/+$/, '')}/sessions/${encodeURIComponent(session)}/events`;
+  const send = (metric: Metric): void => {
+    if (!active || typeof navigator == 'undefined' || !navigator.sendBeacon) return;
+    try {
+      navigator.sendBeacon(
+        url,
+        JSON.stringify({
+          type: 'vitals',
+          page: location.pathname,
+          name: metric.name,
+          value: Math.round(metric.name == 'CLS' ? metric.value * 1000 : metric.value),
+          rating: metric.rating,
+        }),
+      );
+    } catch {
+      // Beacons are best effort.
+    }
+  };
+  onCLS(send);
+  onINP(send);
+  onLCP(send);
+  return () => {
+    active = false;
+  };
+}

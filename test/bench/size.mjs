@@ -1,0 +1,73 @@
+// Size budgets: bundles each public entry as a user's bundler would (dependencies included, minified), prints
+// gzip and brotli bytes, and fails when one is over budget. `--update-readme` writes the table into README.md;
+// without it, a README whose table differs from the measured one fails too, so the README never quotes stale figures.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import { rollup } from 'rollup';
+
+const root = new URL('../../', import.meta.url);
+const read = (path) => readFileSync(new URL(path, root));
+
+/** [artefact, how it is measured, budget in gzip bytes] */
+const ARTEFACTS = [
+  ['dist/callswap.min.js', 'script tag', 5120],
+  ['dist/index.js', '`callswap` (everything)', 5120],
+  ['dist/source.js', '`callswap/source`', 1536],
+  ['dist/swap.js', '`callswap/swap`', 2048],
+  ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 2560],
+];
+
+const bundle = async (file) => {
+  if (file.endsWith('.min.js')) return read(file);
+  const build = await rollup({ input: new URL(file, root).pathname, plugins: [nodeResolve(), terser({ module: true })] });
+  const { output } = await build.generate({ format: 'es' });
+  return Buffer.from(output[0].code);
+};
+
+export async function measure() {
+  const rows = [];
+  for (const [file, name, budget] of ARTEFACTS) {
+    const code = await bundle(file);
+    rows.push({
+      name,
+      file,
+      min: code.length,
+      gzip: gzipSync(code, { level: 9 }).length,
+      brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+      budget,
+    });
+  }
+  return rows;
+}
+
+const fmt = (n) => n.toLocaleString('en-US');
+export const table = (rows) =>
+  [
+    '| artefact | minified | gzip | brotli | gzip budget |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.min)} B | ${fmt(r.gzip)} B | ${fmt(r.brotli)} B | ${fmt(r.budget)} B |`),
+  ].join('\n');
+
+if (import.meta.url == `file://${process.argv[1]}`) {
+  const rows = await measure();
+  const markdown = table(rows);
+  console.log(markdown);
+  let failed = false;
+  for (const r of rows) {
+    if (r.gzip > r.budget) {
+      failed = true;
+      console.error(`over budget: ${r.name} is ${r.gzip} B gzip, budget ${r.budget} B`);
+    }
+  }
+  const readme = read('README.md').toString();
+  const block = /(<!-- size:start -->\n)[^]*?(\n<!-- size:end -->)/;
+  const updated = readme.replace(block, `$1${markdown}$2`);
+  if (process.argv.includes('--update-readme')) writeFileSync(new URL('README.md', root), updated);
+  else if (updated != readme) {
+    failed = true;
+    console.error('README.md quotes other sizes than measured: run `npm run size -- --update-readme`');
+  }
+  process.exit(failed ? 1 : 0);
+}
