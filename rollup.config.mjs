@@ -12,7 +12,8 @@ const minify = (module) =>
     ecma: 2020,
     compress: { passes: 2, global_defs: { __VERSION__: version } },
     mangle: { properties: { regex: /^_/ } },
-    format: { comments: false },
+    // The script tag starts with `;` so it is safe after a concatenated script without its trailing semicolon.
+    format: { comments: false, preamble: module ? undefined : ';' },
   });
 
 const ts = (declarations) =>
@@ -37,11 +38,10 @@ export default [
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
     plugins: [ts(true), minify(true)],
   },
-  // Script tag: one self-contained IIFE that defines window.callswap. The leading `;` protects it when it is
-  // concatenated after a script that lacks its trailing semicolon.
+  // Script tag: one self-contained IIFE that defines window.callswap.
   {
     input: 'src/loader/callswap.ts',
-    output: { file: 'dist/callswap.min.js', format: 'iife', banner: ';', sourcemap: true },
+    output: { file: 'dist/callswap.min.js', format: 'iife', sourcemap: true },
     plugins: [nodeResolve(), ts(false), minify(false)],
   },
 ];

@@ -1,4 +1,4 @@
-export { init } from './init/init';
-export type { Config, ConsentState, Events, Instance, SwapEvent } from './init/init';
-export * from './source/index';
-export * from './swap/index';
+export { init } from './init/init.js';
+export type { Config, ConsentState, Events, Instance, SwapEvent } from './init/init.js';
+export * from './source/index.js';
+export * from './swap/index.js';

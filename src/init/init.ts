@@ -1,12 +1,12 @@
-import { createEmitter } from '../lib/createEmitter';
-import { invalid } from '../lib/invalid';
-import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute';
-import { detectSource } from '../source/detectSource';
-import type { Rule, Source } from '../source/types';
-import { findCookieDomain } from '../storage/cookie';
-import { forgetVisit, trackVisit } from '../storage/visit';
-import { parsePhone } from '../swap/phone';
-import { swapNumbers, type SwapHandle } from '../swap/swapNumbers';
+import { createEmitter } from '../lib/createEmitter.js';
+import { invalid } from '../lib/invalid.js';
+import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
+import { detectSource } from '../source/detectSource.js';
+import type { Rule, Source } from '../source/types.js';
+import { findCookieDomain } from '../storage/cookie.js';
+import { forgetVisit, trackVisit } from '../storage/visit.js';
+import { parsePhone } from '../swap/phone.js';
+import { swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
 
 /** What a page configures. */
 export interface Config {
@@ -32,7 +32,7 @@ export interface Config {
   /** Store nothing and send no identifier until consent is granted. Default false. */
   requireConsent?: boolean;
   debug?: boolean;
-  /** Where to swap. Default `document.body`. */
+  /** Where to swap. Default the whole document (`<head>` is never touched). */
   root?: Node;
   /** Keep swapping content added later. Default true. */
   observe?: boolean;
@@ -135,7 +135,9 @@ export function init(config: Config): Instance {
   const show = (next: Record<string, string>): void => {
     numbers = next;
     if (!swap) {
-      swap = swapNumbers(config.root || document.body, next, {
+      // The whole document: while it is still loading, the observer swaps nodes as the parser inserts them, so
+      // an async script in <head> swaps before the first paint of the body.
+      swap = swapNumbers(config.root || document.documentElement, next, {
         observe: config.observe ?? true,
         country: config.country,
         attributes: config.attributes,
@@ -170,7 +172,11 @@ export function init(config: Config): Instance {
     show(staticFor(source));
   };
 
-  if (ok) start();
+  if (ok) {
+    if (config.observe === false && document.readyState == 'loading') {
+      document.addEventListener('DOMContentLoaded', start, { once: true });
+    } else start();
+  }
 
   return {
     get source() {
@@ -188,6 +194,7 @@ export function init(config: Config): Instance {
       start();
     },
     destroy() {
+      document.removeEventListener('DOMContentLoaded', start);
       swap?.restore();
       swap = undefined;
       numbers = {};

@@ -1,4 +1,8 @@
-/** A tiny event emitter. Listeners that throw are isolated: a guest never lets a callback break the rest. */
+/**
+ * A tiny event emitter. Events are delivered in a microtask, so a listener added right after the call that caused
+ * them (`init(config).on('swap', fn)`) still gets them. Listeners that throw are isolated: a guest never lets one
+ * callback break the rest.
+ */
 export interface Emitter<E> {
   on<K extends keyof E>(event: K, fn: (detail: E[K]) => void): () => void;
   emit<K extends keyof E>(event: K, detail: E[K]): void;
@@ -16,15 +20,17 @@ export function createEmitter<E>(): Emitter<E> {
       };
     },
     emit(event, detail) {
-      for (const [name, fn] of listeners) {
-        if (name == event) {
-          try {
-            (fn as (d: unknown) => void)(detail);
-          } catch {
-            // The page's listener failed; the others still run.
+      queueMicrotask(() => {
+        for (const [name, fn] of listeners) {
+          if (name == event) {
+            try {
+              (fn as (d: unknown) => void)(detail);
+            } catch {
+              // The page's listener failed; the others still run.
+            }
           }
         }
-      }
+      });
     },
     clear() {
       listeners = [];

@@ -1,9 +1,9 @@
 // The script-tag build: the only module with side effects. It defines window.callswap, replays calls queued by the
 // stub before it arrived, and starts by itself from the script tag's data-attributes.
-import { init, type Config, type Events, type Instance } from '../init/init';
-import { warnInsteadOfThrow } from '../lib/invalid';
-import { detectSource } from '../source/detectSource';
-import { swapNumbers } from '../swap/swapNumbers';
+import { init, type Config, type Events, type Instance } from '../init/init.js';
+import { warnInsteadOfThrow } from '../lib/invalid.js';
+import { detectSource } from '../source/detectSource.js';
+import { swapNumbers } from '../swap/swapNumbers.js';
 
 declare const __VERSION__: string;
 

@@ -1,4 +1,4 @@
-import type { Source } from './types';
+import type { Source } from './types.js';
 
 /** A visit's attribution as kept across page views (times in ms since the epoch). */
 export interface Visit {

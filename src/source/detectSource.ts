@@ -1,7 +1,7 @@
-import { getChannel } from './getChannel';
-import { bareHost, classifyHost } from './hosts';
-import { compileRules } from './rules';
-import type { DetectInput, Source } from './types';
+import { getChannel } from './getChannel.js';
+import { bareHost, classifyHost } from './hosts.js';
+import { compileRules } from './rules.js';
+import type { DetectInput, Source } from './types.js';
 
 /** Click ids in order of precedence, with the source and medium each implies. */
 const CLICK_IDS: [id: string, source: string, medium: string][] = [

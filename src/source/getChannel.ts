@@ -1,5 +1,5 @@
-import { AI_HOSTS } from './hosts';
-import type { Channel } from './types';
+import { AI_HOSTS } from './hosts.js';
+import type { Channel } from './types.js';
 
 // Source lists of GA4's default channel group, reduced to the main sites so the module stays in budget.
 // https://support.google.com/analytics/answer/9756891 (the lists are linked from there).

@@ -1,5 +1,5 @@
-export { detectSource } from './detectSource';
-export { getChannel } from './getChannel';
-export { attribute, ATTRIBUTION_DAYS, SESSION_TIMEOUT } from './attribute';
-export type { AttributionOptions, Visit } from './attribute';
-export type { Channel, DetectInput, Pattern, Rule, Source } from './types';
+export { detectSource } from './detectSource.js';
+export { getChannel } from './getChannel.js';
+export { attribute, ATTRIBUTION_DAYS, SESSION_TIMEOUT } from './attribute.js';
+export type { AttributionOptions, Visit } from './attribute.js';
+export type { Channel, DetectInput, Pattern, Rule, Source } from './types.js';

@@ -1,5 +1,5 @@
-import { invalid } from '../lib/invalid';
-import type { Pattern, Rule, Source } from './types';
+import { invalid } from '../lib/invalid.js';
+import type { Pattern, Rule, Source } from './types.js';
 
 /** What a rule can look at besides the source. */
 export interface RuleContext {

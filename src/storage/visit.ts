@@ -1,6 +1,6 @@
-import { attribute, type AttributionOptions, type Visit } from '../source/attribute';
-import type { Source } from '../source/types';
-import { readCookie, removeCookie, writeCookie } from './cookie';
+import { attribute, type AttributionOptions, type Visit } from '../source/attribute.js';
+import type { Source } from '../source/types.js';
+import { readCookie, removeCookie, writeCookie } from './cookie.js';
 
 /** The first-party cookie that keeps the visit's attribution (see the data inventory in README.md). */
 export const VISIT_COOKIE = '_callswap';

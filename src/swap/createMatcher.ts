@@ -1,4 +1,4 @@
-import { invalid } from '../lib/invalid';
+import { invalid } from '../lib/invalid.js';
 import {
   BARE,
   IDD,
@@ -13,7 +13,7 @@ import {
   writtenForms,
   type Form,
   type Phone,
-} from './phone';
+} from './phone.js';
 
 /** An occurrence found in a string: where it is, what replaces it, and which site number (E.164) it is. */
 export type Match = [start: number, end: number, replacement: string, key: string];

@@ -1,2 +1,2 @@
-export { swapNumbers } from './swapNumbers';
-export type { SwapHandle, SwapOptions } from './swapNumbers';
+export { swapNumbers } from './swapNumbers.js';
+export type { SwapHandle, SwapOptions } from './swapNumbers.js';

@@ -1,4 +1,4 @@
-import { invalid } from '../lib/invalid';
+import { invalid } from '../lib/invalid.js';
 
 // E.164 country calling codes are prefix-free, so splitting `+CC NSN` needs only the one- and two-digit codes;
 // every other code has three digits. Source: ITU-T, "List of ITU-T Recommendation E.164 assigned country codes"

@@ -1,5 +1,5 @@
-import { invalid } from '../lib/invalid';
-import { createMatcher, type Match, type Matcher } from './createMatcher';
+import { invalid } from '../lib/invalid.js';
+import { createMatcher, type Match, type Matcher } from './createMatcher.js';
 
 export interface SwapOptions {
   /** Keep swapping content that is added or changed later (MutationObserver). Default false. */

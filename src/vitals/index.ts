@@ -1,2 +1,2 @@
-export { reportVitals } from './reportVitals';
-export type { VitalsTarget } from './reportVitals';
+export { reportVitals } from './reportVitals.js';
+export type { VitalsTarget } from './reportVitals.js';

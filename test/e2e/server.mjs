@@ -18,6 +18,7 @@ export const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   try {
     if (url.pathname == '/health') return res.end('ok');
+    if (url.pathname == '/favicon.ico') return res.writeHead(204).end();
     let body;
     if (url.pathname.startsWith('/concat/')) {
       const parts = (url.searchParams.get('files') || '').split(',');

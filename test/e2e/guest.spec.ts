@@ -1,0 +1,67 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** Collects what the page tells the console and every uncaught error. */
+const watch = (page: Page) => {
+  const log = { warnings: [] as string[], errors: [] as string[] };
+  page.on('console', (m) => (m.type() == 'warning' ? log.warnings : m.type() == 'error' ? log.errors : []).push(m.text()));
+  page.on('pageerror', (e) => log.errors.push(e.message));
+  return log;
+};
+
+test('replays calls queued by the stub before the script arrived, in order', async ({ page }) => {
+  const log = watch(page);
+  await page.goto('/test/e2e/pages/stub.html');
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
+  expect(await page.evaluate(() => (window as any).seen)).toEqual([
+    ['swap', '+31 20 765 4321', 1],
+    ['second listener', 1],
+  ]);
+  expect(await page.evaluate(() => typeof (window as any).callswap.version)).toBe('string');
+  expect(log).toEqual({ warnings: [], errors: [] });
+});
+
+test('loaded twice: the first copy keeps running and nothing runs twice', async ({ page }) => {
+  const log = watch(page);
+  await page.goto('/test/e2e/pages/twice.html');
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
+  const state = await page.evaluate(() => ({ swaps: (window as any).swaps, same: (window as any).firstVersion == (window as any).callswap.version }));
+  expect(state).toEqual({ swaps: 1, same: true });
+  expect(log).toEqual({ warnings: [], errors: [] });
+});
+
+test('concatenated right after a script that lacks its trailing semicolon', async ({ page }) => {
+  const log = watch(page);
+  await page.goto('/test/e2e/pages/concat.html');
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
+  expect(await page.evaluate(() => (window as any).before())).toBe('before');
+  expect(log).toEqual({ warnings: [], errors: [] });
+});
+
+test('starts by itself from data-attributes and swaps split numbers and links', async ({ page }) => {
+  const log = watch(page);
+  await page.goto('/test/e2e/pages/attributes.html');
+  await expect(page.locator('#call')).toHaveText('020 765 4321');
+  await expect(page.locator('#call')).toHaveAttribute('href', 'tel:+31207654321');
+  await expect(page.locator('#call span')).toHaveText('020');
+  await expect(page.locator('#service')).toHaveText('Service: 088 5454111');
+  expect(log).toEqual({ warnings: [], errors: [] });
+});
+
+test('a bad config warns once naming the problem and leaves the page as it is', async ({ page }) => {
+  const log = watch(page);
+  await page.goto('/test/e2e/pages/bad-config.html');
+  await expect.poll(() => log.warnings.length).toBe(1);
+  expect(log.warnings[0]).toContain('javascript:alert(1)');
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 123 4567');
+  expect(log.errors).toEqual([]);
+});
+
+test('every API property is on window.callswap', async ({ page }) => {
+  await page.goto('/test/e2e/pages/stub.html');
+  await page.waitForFunction(() => !!(window as any).callswap.version);
+  const types = await page.evaluate(() => {
+    const c = (window as any).callswap;
+    return [typeof c, typeof c.init, typeof c.detectSource, typeof c.swapNumbers, typeof c.version];
+  });
+  expect(types).toEqual(['function', 'function', 'function', 'function', 'string']);
+});

@@ -1,0 +1,1 @@
+window.before = function () { return "before" }
