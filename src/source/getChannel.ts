@@ -1,28 +1,9 @@
-import { AI_HOSTS } from './hosts.js';
+import { AI, SEARCH, SHOPPING, SOCIAL, VIDEO, has, nameOf } from './hosts.js';
 import type { Channel } from './types.js';
-
-// Source lists of GA4's default channel group, reduced to the main sites so the module stays in budget.
-// https://support.google.com/analytics/answer/9756891 (the lists are linked from there).
-const SEARCH = /^(google|bing|yahoo|duckduckgo|ecosia|baidu|yandex|startpage|qwant|brave|naver|seznam|ask|aol|msn)$/;
-const SOCIAL =
-  /^(facebook|fb|instagram|linkedin|lnkd|twitter|x|t|pinterest|tiktok|reddit|threads|snapchat|whatsapp|messenger|quora|tumblr|vk|discord)$/;
-const VIDEO = /^(youtube|youtu|vimeo|twitch|dailymotion|wistia)$/;
-const SHOPPING = /^(amazon|ebay|etsy|shopify|walmart|aliexpress)$/;
-const AI = /^(chatgpt|perplexity|claude|gemini|copilot)$/;
-const EMAIL = /^(email|e-mail|e_mail|e mail)$/;
 
 /** GA4's paid-medium test. */
 const PAID = /^(.*cp.*|ppc|retargeting|paid.*)$/;
-
-/**
- * The name a source is listed under: `google` for `google`, `www.google.co.uk` or `m.google.com`;
- * `youtube` for `m.youtube.com`.
- */
-const baseName = (source: string): string => {
-  const labels = source.split('.');
-  const n = labels.length;
-  return n < 2 ? source : labels[n - (n > 2 && /^(com?|org|net|ac|gov|ne|or)$/.test(labels[n - 2]!) ? 3 : 2)]!;
-};
+const EMAIL = /^(email|e-mail|e_mail|e mail)$/;
 
 /**
  * The channel of a visit from its (lowercase) source and medium and its campaign, evaluated in the order of GA4's
@@ -30,12 +11,12 @@ const baseName = (source: string): string => {
  */
 export function getChannel(source: string, medium: string, campaign = ''): Channel {
   campaign = campaign.toLowerCase();
-  const name = baseName(source);
+  const name = nameOf(source);
   const paid = PAID.test(medium);
-  const shop = SHOPPING.test(name) || /^(.*(([^a-df-z]|^)shop|shopping).*)$/.test(campaign);
-  const search = SEARCH.test(name);
-  const social = SOCIAL.test(name);
-  const video = VIDEO.test(name);
+  const shop = has(SHOPPING, name) || /^(.*(([^a-df-z]|^)shop|shopping).*)$/.test(campaign);
+  const search = has(SEARCH, name);
+  const social = has(SOCIAL, name);
+  const video = has(VIDEO, name);
   if (source == '(direct)' && (medium == '(none)' || medium == '(not set)')) return 'direct';
   if (campaign.includes('cross-network')) return 'cross_network';
   if (paid && shop) return 'paid_shopping';
@@ -44,7 +25,7 @@ export function getChannel(source: string, medium: string, campaign = ''): Chann
   if (paid && video) return 'paid_video';
   if (/^(display|banner|expandable|interstitial|cpm)$/.test(medium)) return 'display';
   if (paid) return 'paid_other';
-  if ((AI_HOSTS.includes(source) || AI.test(source)) && /^(referral|\(not set\)|\(none\))$/.test(medium)) {
+  if (has(AI, source) && /^(referral|\(not set\)|\(none\))$/.test(medium)) {
     return 'ai_assistant';
   }
   // Webmail referrers (mail.google.com) are email, not the search engine their domain belongs to.

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { attribute, type Visit } from '../../src/source/attribute';
+import { detectSource } from '../../src/source/detectSource';
+import { VISIT_COOKIE, forgetVisit, trackVisit } from '../../src/storage/visit';
+
+const MINUTE = 6e4;
+const DAY = 864e5;
+const at = (query: string, referrer = '') => detectSource({ url: 'https://www.example.com/' + query, referrer });
+const paid = at('?utm_source=google&utm_medium=cpc&utm_campaign=spring');
+const social = at('', 'https://www.facebook.com/');
+const direct = at('');
+
+describe('attribute (last non-direct click)', () => {
+  const first = attribute(paid, undefined, 1000).visit;
+
+  test('a first visit starts a session with its own source', () => {
+    expect(attribute(paid, undefined, 1000)).toEqual({ visit: { source: paid, at: 1000, start: 1000, last: 1000 }, newSession: true });
+  });
+
+  test('a direct page view inside the session keeps source and session', () => {
+    const next = attribute(direct, first, 1000 + 10 * MINUTE);
+    expect(next.newSession).toBe(false);
+    expect(next.visit).toEqual({ source: paid, at: 1000, start: 1000, last: 1000 + 10 * MINUTE });
+  });
+
+  test('reloading the same landing URL is the same session', () => {
+    expect(attribute(paid, first, 1000 + MINUTE).newSession).toBe(false);
+  });
+
+  test('a new non-direct source replaces the stored one and starts a new session', () => {
+    const next = attribute(social, first, 1000 + MINUTE);
+    expect(next.newSession).toBe(true);
+    expect(next.visit.source).toBe(social);
+  });
+
+  test('30 minutes without activity end the session but not the attribution', () => {
+    const active = attribute(direct, first, 1000 + 29 * MINUTE).visit;
+    const later = attribute(direct, active, active.last + 30 * MINUTE);
+    expect(later.newSession).toBe(true);
+    expect(later.visit.source).toBe(paid);
+    expect(later.visit.at).toBe(1000);
+  });
+
+  test('the session timeout is configurable', () => {
+    expect(attribute(direct, first, 1000 + 10 * MINUTE, { sessionTimeout: 5 }).newSession).toBe(true);
+  });
+
+  test('after the attribution window a direct visit is direct', () => {
+    const later = attribute(direct, first, 1000 + 31 * DAY);
+    expect(later.visit.source).toBe(direct);
+    expect(attribute(direct, first, 1000 + 6 * DAY, { attributionDays: 7 }).visit.source).toBe(paid);
+    expect(attribute(direct, first, 1000 + 8 * DAY, { attributionDays: 7 }).visit.source).toBe(direct);
+  });
+
+  test('a stored visit from the future (clock change) starts over', () => {
+    expect(attribute(direct, first, 0).newSession).toBe(true);
+  });
+});
+
+describe('trackVisit (stored in a first-party cookie)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2026-03-01T10:00:00Z'), toFake: ['Date'] });
+    forgetVisit();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    forgetVisit();
+  });
+
+  const cookie = () => document.cookie.split('; ').find((c) => c.startsWith(VISIT_COOKIE + '='));
+
+  test('keeps the paid source across direct page views, and writes nothing without consent', () => {
+    expect(trackVisit(paid, Date.now(), { store: false }).visit.source).toBe(paid);
+    expect(cookie()).toBeUndefined();
+
+    trackVisit(paid, Date.now(), { store: true });
+    expect(cookie()).toBeDefined();
+    vi.advanceTimersByTime(5 * MINUTE);
+    const next = trackVisit(direct, Date.now(), { store: true });
+    expect(next.visit.source).toEqual(paid);
+    expect(next.newSession).toBe(false);
+
+    vi.advanceTimersByTime(2 * 60 * MINUTE);
+    const later = trackVisit(direct, Date.now(), { store: true });
+    expect(later.newSession).toBe(true);
+    expect(later.visit.source.campaign).toBe('spring');
+  });
+
+  test('a direct visit without consent stands alone even when a cookie exists', () => {
+    trackVisit(paid, Date.now(), { store: true });
+    expect(trackVisit(direct, Date.now(), { store: false }).visit.source).toBe(direct);
+  });
+
+  test('a damaged cookie counts as none', () => {
+    document.cookie = `${VISIT_COOKIE}=%7Bnot json; path=/`;
+    expect(trackVisit(direct, Date.now(), { store: true }).visit.source).toBe(direct);
+    document.cookie = `${VISIT_COOKIE}=${encodeURIComponent('{"source":1}')}; path=/`;
+    expect(trackVisit(direct, Date.now(), { store: true }).newSession).toBe(true);
+  });
+
+  test('long landing pages are cut in the cookie, not in the visit', () => {
+    const long = at('?utm_source=a&x=' + 'y'.repeat(3000));
+    expect(trackVisit(long, Date.now(), { store: true }).visit.source.landingPage.length).toBeGreaterThan(3000);
+    expect(cookie()!.length).toBeLessThan(2000);
+  });
+
+  test('forgetVisit deletes the cookie', () => {
+    trackVisit(paid, Date.now(), { store: true });
+    forgetVisit();
+    expect(cookie()).toBeUndefined();
+  });
+});
