@@ -10,7 +10,16 @@ const minify = (module) =>
   terser({
     module,
     ecma: 2020,
-    compress: { passes: 2, global_defs: { __VERSION__: version } },
+    compress: {
+      passes: 3,
+      global_defs: { __VERSION__: version },
+      pure_getters: true,
+      unsafe: true,
+      unsafe_arrows: true,
+      unsafe_comps: true,
+      unsafe_methods: true,
+      unsafe_regexp: true,
+    },
     mangle: { properties: { regex: /^_/ } },
     // The script tag starts with `;` so it is safe after a concatenated script without its trailing semicolon.
     format: { comments: false, preamble: module ? undefined : ';' },

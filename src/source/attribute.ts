@@ -21,9 +21,8 @@ export interface AttributionOptions {
 export const SESSION_TIMEOUT = 30;
 export const ATTRIBUTION_DAYS = 30;
 
-const sameSource = (a: Source, b: Source): boolean =>
-  (['channel', 'source', 'medium', 'campaign', 'term', 'content', 'pool'] as const).every((k) => a[k] == b[k]) &&
-  JSON.stringify(a.clickIds) == JSON.stringify(b.clickIds);
+/** A source's identity: everything but where the visitor landed and came from. */
+const identity = (source: Source): string => JSON.stringify({ ...source, referrer: 0, landingPage: 0 });
 
 /**
  * Last non-direct click attribution. Given this page view's source and the stored visit (if any), returns the visit
@@ -39,7 +38,7 @@ export function attribute(
 ): { visit: Visit; newSession: boolean } {
   const active = !!stored && now >= stored.start && now - stored.last < sessionTimeout * 6e4;
   const direct = current.channel == 'direct';
-  const keep = !!stored && (direct ? now - stored.at < attributionDays * 864e5 && now >= stored.at : sameSource(stored.source, current));
+  const keep = !!stored && (direct ? now - stored.at < attributionDays * 864e5 && now >= stored.at : identity(stored.source) == identity(current));
   const source = keep ? stored.source : current;
   const continued = keep && active;
   return {

@@ -3,19 +3,9 @@ import { bareHost, classifyHost } from './hosts.js';
 import { compileRules } from './rules.js';
 import type { DetectInput, Source } from './types.js';
 
-/** Click ids in order of precedence, with the source and medium each implies. */
-const CLICK_IDS: [id: string, source: string, medium: string][] = [
-  ['gclid', 'google', 'cpc'],
-  ['gbraid', 'google', 'cpc'],
-  ['wbraid', 'google', 'cpc'],
-  ['dclid', 'dfa', 'cpm'],
-  ['msclkid', 'bing', 'cpc'],
-  ['ttclid', 'tiktok', 'cpc'],
-  ['li_fat_id', 'linkedin', 'cpc'],
-  ['twclid', 'twitter', 'cpc'],
-  // Meta adds fbclid to every outbound link, paid or not.
-  ['fbclid', 'facebook', 'referral'],
-];
+/** Click ids in order of precedence, each with the source and medium it implies. */
+const CLICK_IDS = 'gclid:google:cpc gbraid:google:cpc wbraid:google:cpc dclid:dfa:cpm msclkid:bing:cpc ttclid:tiktok:cpc li_fat_id:linkedin:cpc twclid:twitter:cpc fbclid:facebook:referral';
+// Meta adds fbclid to every outbound link, paid or not: hence referral.
 
 /** Longest URL we parse; anything longer counts as absent (no real landing page or referrer comes near). */
 const MAX_URL = 8192;
@@ -48,11 +38,12 @@ export function detectSource({ url, referrer, rules }: DetectInput): Source {
   const external = referrerHost && referrerHost != (page ? bareHost(page.hostname) : '');
   const clickIds: Record<string, string> = {};
   let implied: string[] | undefined;
-  for (const [id, source, medium] of CLICK_IDS) {
+  for (const entry of CLICK_IDS.split(' ')) {
+    const [id, ...implies] = entry.split(':') as [string, string, string];
     const value = get(id);
     if (value) {
       clickIds[id] = value;
-      implied ||= [source, medium];
+      implied ||= implies;
     }
   }
   const utmSource = get('utm_source');
@@ -76,7 +67,7 @@ export function detectSource({ url, referrer, rules }: DetectInput): Source {
     }
   }
   result.channel = getChannel(result.source, result.medium, result.campaign);
-  const context = { source: result, params, path: page ? page.pathname : '', referrerHost: external ? referrerHost : '' };
+  const context = { source: result, params, path: page ? page.pathname : '', referrer: external ? referrerHost : '' };
   for (const [test, pool] of tests) {
     if (test(context)) {
       result.pool = pool;

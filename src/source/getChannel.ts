@@ -3,7 +3,7 @@ import type { Channel } from './types.js';
 
 /** GA4's paid-medium test. */
 const PAID = /^(.*cp.*|ppc|retargeting|paid.*)$/;
-const EMAIL = /^(email|e-mail|e_mail|e mail)$/;
+const EMAIL = /^e[-_ ]?mail$/;
 
 /**
  * The channel of a visit from its (lowercase) source and medium and its campaign, evaluated in the order of GA4's
@@ -31,7 +31,7 @@ export function getChannel(source: string, medium: string, campaign = ''): Chann
   // Webmail referrers (mail.google.com) are email, not the search engine their domain belongs to.
   if (source.includes('.') && EMAIL.test(medium)) return 'email';
   if (shop) return 'organic_shopping';
-  if (social || /^(social|social-network|social-media|sm|social network|social media)$/.test(medium)) {
+  if (social || /^(social([- ](network|media))?|sm)$/.test(medium)) {
     return 'organic_social';
   }
   if (video || medium.includes('video')) return 'organic_video';

@@ -1,76 +1,68 @@
 import { invalid } from '../lib/invalid.js';
-import type { Pattern, Rule, Source } from './types.js';
+import type { Rule, Source } from './types.js';
 
 /** What a rule can look at besides the source. */
 export interface RuleContext {
   source: Source;
   params: URLSearchParams;
   path: string;
-  referrerHost: string;
+  referrer: string;
 }
 
 type Test = (context: RuleContext) => boolean;
 
-const FIELDS = ['channel', 'source', 'medium', 'campaign'] as const;
+/**
+ * A pattern as a RegExp: a RegExp as is, `~source` as a case-insensitive regular expression, any other string as a
+ * whole-value `*` wildcard. Undefined for anything else or an invalid expression.
+ */
+const toRegExp = (pattern: unknown): RegExp | undefined => {
+  try {
+    return pattern instanceof RegExp
+      ? pattern
+      : typeof pattern == 'string'
+        ? RegExp(pattern[0] == '~' ? pattern.slice(1) : `^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i')
+        : undefined;
+  } catch {
+    return;
+  }
+};
 
-const escape = (s: string): string => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-
-/** A Pattern as a RegExp: `~source` is a regular expression, any other string a whole-value `*` wildcard. */
-const toRegExp = (pattern: Pattern): RegExp =>
-  typeof pattern != 'string'
-    ? pattern
-    : pattern[0] == '~'
-      ? new RegExp(pattern.slice(1), 'i')
-      : new RegExp('^' + pattern.split('*').map(escape).join('.*') + '$', 'i');
-
-const compileRule = (rule: Rule, index: number): [Test, string] | false => {
-  const where = `rules[${index}]` + (rule && typeof rule.pool == 'string' ? ` ("${rule.pool}")` : '');
-  if (!rule || typeof rule != 'object') return invalid(`${where} must be an object`);
-  if (typeof rule.pool != 'string' || !rule.pool) return invalid(`${where}: "pool" must be a non-empty string`);
+/** Compiles one rule; reports what is wrong with it by its index and pool name. */
+const compile = (rule: Rule, index: number): [Test, string] | false => {
+  const pool = rule?.pool;
+  const name = `rules[${index}]` + (typeof pool == 'string' ? ` ("${pool}")` : '');
+  if (typeof pool != 'string' || !pool) return invalid(name + ' needs a "pool" name');
   const tests: Test[] = [];
-  const pattern = (name: string, value: unknown): RegExp | false => {
-    if (!(typeof value == 'string' || value instanceof RegExp)) {
-      return invalid(`${where}: "${name}" must be a string pattern or a RegExp`);
-    }
-    try {
-      return toRegExp(value);
-    } catch {
-      return invalid(`${where}: "${name}" is not a valid regular expression: ${value}`);
-    }
+  const add = (key: string, value: unknown, read: (c: RuleContext) => string | null | undefined): boolean => {
+    const re = toRegExp(value);
+    if (typeof value == 'boolean' && key.startsWith('params.')) tests.push((c) => (read(c) != null) == value);
+    else if (re) tests.push((c) => re.test(read(c) ?? ''));
+    else return invalid(`${name}: "${key}" must be a "*" wildcard string, a "~" regular expression or a RegExp`);
+    return true;
   };
-  for (const key of Object.keys(rule) as (keyof Rule)[]) {
-    const value = rule[key];
-    if (key == 'pool') continue;
-    if (key == 'params') {
-      if (!value || typeof value != 'object' || value instanceof RegExp) return invalid(`${where}: "params" must be an object`);
-      for (const [name, expected] of Object.entries(value)) {
-        if (typeof expected == 'boolean') {
-          tests.push((c) => c.params.has(name) == expected);
-        } else {
-          const re = pattern(`params.${name}`, expected);
-          if (!re) return false;
-          tests.push((c) => c.params.has(name) && re.test(c.params.get(name)!));
-        }
+  for (const [key, value] of Object.entries(rule)) {
+    if (key == 'params' && value && typeof value == 'object') {
+      for (const [param, expected] of Object.entries(value)) {
+        if (!add(`params.${param}`, expected, (c) => c.params.get(param))) return false;
       }
-    } else if (key == 'path' || key == 'referrer' || (FIELDS as readonly string[]).includes(key)) {
-      const re = pattern(key, value);
-      if (!re) return false;
-      tests.push((c) =>
-        re.test(key == 'path' ? c.path : key == 'referrer' ? c.referrerHost : (c.source[key as (typeof FIELDS)[number]] ?? '')),
-      );
-    } else {
-      return invalid(`${where}: unknown condition "${key}"`);
+    } else if (/^(path|referrer)$/.test(key)) {
+      if (!add(key, value, (c) => c[key as 'path'])) return false;
+    } else if (/^(channel|source|medium|campaign)$/.test(key)) {
+      if (!add(key, value, (c) => c.source[key as 'source'])) return false;
+    } else if (key != 'pool') {
+      return invalid(`${name}: "${key}" is not a condition (params, referrer, path, channel, source, medium, campaign)`);
     }
   }
-  return [(c) => tests.every((test) => test(c)), rule.pool];
+  return [(c) => tests.every((test) => test(c)), pool];
 };
 
 /**
  * Compiles custom rules into tests. An invalid rule throws a TypeError naming it (npm API), or is skipped after a
  * warning (script-tag build).
  */
-export function compileRules(rules: Rule[] | undefined): [Test, string][] {
-  if (rules == null) return [];
-  if (!Array.isArray(rules)) return invalid('"rules" must be an array'), [];
-  return rules.map(compileRule).filter((rule): rule is [Test, string] => !!rule);
-}
+export const compileRules = (rules: Rule[] | undefined): [Test, string][] =>
+  rules == null
+    ? []
+    : Array.isArray(rules)
+      ? (rules.map(compile).filter(Boolean) as [Test, string][])
+      : (invalid('"rules" must be an array'), []);

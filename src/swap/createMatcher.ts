@@ -1,19 +1,5 @@
 import { invalid } from '../lib/invalid.js';
-import {
-  BARE,
-  IDD,
-  NATIONAL,
-  PLUS,
-  PLUS_TRUNK,
-  SEPARATORS,
-  digitsIn,
-  e164,
-  parsePhone,
-  trunkOf,
-  writtenForms,
-  type Form,
-  type Phone,
-} from './phone.js';
+import { SEPARATORS, digitsIn, parsePhone, trunkOf, writtenForms, type Form, type Phone } from './phone.js';
 
 /** An occurrence found in a string: where it is, what replaces it, and which site number (E.164) it is. */
 export type Match = [start: number, end: number, replacement: string, key: string];
@@ -29,81 +15,65 @@ export interface Matcher {
 }
 
 /** A run of digits and separators that starts with `+` or a digit and ends with a digit. */
-const RUN = new RegExp(`\\+?\\d(?:[\\d${SEPARATORS}]*\\d)?`, 'g');
+const RUN = RegExp(`\\+?\\d(?:[\\d${SEPARATORS}]*\\d)?`, 'g');
 /** A slash with space on a side separates two numbers: "020 123 4567 / 06 1234 5678". */
-const CUT = /\s+\/\s*|\s*\/\s+/g;
-/** Letters or digits glued to a run make it part of a word, a code or a longer number. */
+const CUT = /\s+\/\s*|\s*\/\s+/;
+/** A letter or digit glued to a run makes it part of a word, a code or a longer number. */
 const GLUED = /[\p{L}\p{N}_]/u;
-/** Text before a run that makes it the tail of an IBAN ("NL91 ABNA 0417 1643 00"). */
-const IBAN = /[A-Z]{2}\d\d(?: ?[A-Z\d]{4})* ?$/;
-const LINK = /^(tel|sms|callto):(\/\/)?([^;?,]*)([^]*)$/i;
+/** Text before a run that makes the run the tail of an IBAN ("NL91 ABNA 0417 1643 00"). */
+const IBAN = /[A-Z]{2}\d\d( ?[A-Z\d]{4})* ?$/;
+const LINK = /^((?:tel|sms|callto):(?:\/\/)?)([^;?,]*)/i;
 
-/** Conventional-looking groups for a national significant number whose length differs from the original's. */
-const group = (nsn: string): string[] => {
-  if (nsn.length <= 5) return [nsn];
-  const area = nsn.length == 9 ? 2 : 3;
-  const rest = nsn.slice(area);
-  return [nsn.slice(0, area)].concat(rest.length > 5 ? [rest.slice(0, -4), rest.slice(-4)] : rest);
-};
-
-/** The tracking number written the way `written` (an occurrence of a site number in `form`) is written. */
-const rewrite = (written: string, tracking: Phone, form: Form, sameCountry: boolean): string => {
-  const digits = digitsIn(tracking, form, sameCountry);
-  if (!sameCountry && form >= NATIONAL) form = PLUS;
-  if ((form <= PLUS_TRUNK) == (written[0] == '+') && digits.length == written.replace(/\D/g, '').length) {
-    // Same number of digits: every separator, bracket and space stays where it was.
-    let i = 0;
+/**
+ * The tracking number written like `written`, an occurrence of a site number in `form`: with as many digits, each
+ * digit replaced in place; otherwise regrouped conventionally with the occurrence's separator.
+ */
+const rewrite = (written: string, tracking: Phone, form: Form, site: Phone): string => {
+  // A national form only works within one country: otherwise write the tracking number internationally.
+  if (tracking.cc != site.cc && form > 2) form = 0;
+  const digits = digitsIn(tracking, form);
+  let i = 0;
+  if ((form < 2) == (written[0] == '+') && digits.length == written.replace(/\D/g, '').length) {
     return written.replace(/\d/g, () => digits[i++]!);
   }
   const { cc, nsn } = tracking;
-  const groups = group(nsn);
-  const separator = /[^\d+()]/.exec(written.slice(1))?.[0] ?? '';
-  if (form == PLUS_TRUNK && trunkOf(cc) != '0') form = PLUS;
-  if (form == NATIONAL) groups[0] = trunkOf(cc) + groups[0];
-  if (form == PLUS_TRUNK) groups[0] = '(0)' + groups[0];
-  if (form != NATIONAL && form != BARE) groups.unshift((form == IDD ? '00' : '+') + cc);
-  return groups.join(separator);
+  const area = nsn.length == 9 ? 2 : 3;
+  const cut = Math.max(area, nsn.length - 4);
+  const groups = [nsn.slice(0, area), nsn.slice(area, cut), nsn.slice(cut)].filter(Boolean);
+  if (form == 1 && trunkOf(cc) == '0') groups[0] = '(0)' + groups[0];
+  if (form == 3) groups[0] = trunkOf(cc) + groups[0];
+  if (form < 3) groups.unshift((form == 2 ? '00' : '+') + cc);
+  return groups.join(/[^\d+()]/.exec(written.slice(1))?.[0] ?? '');
 };
 
 /**
- * Builds a matcher for `{ siteNumber: trackingNumber }`. Reports a config error (throws from the npm API, warns
- * once in the script-tag build and returns undefined) when any key or value is not a phone number.
+ * A matcher for `{ siteNumber: trackingNumber }`. When a key or value is not a phone number it reports a config
+ * error (the npm API throws) and returns undefined.
  */
 export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
-  if (!replacements || typeof replacements != 'object') {
-    return void invalid('replacements must be an object of { siteNumber: trackingNumber }');
-  }
-  const lookup = new Map<string, [Phone, Form, boolean, string]>();
-  for (const [key, value] of Object.entries(replacements)) {
+  const lookup = new Map<string, [Phone, Form, Phone, string]>();
+  for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
     const site = parsePhone(key, country);
     const tracking = site && parsePhone(value, country);
     if (!tracking) return;
     for (const [digits, form] of writtenForms(site!)) {
-      if (!lookup.has(digits)) lookup.set(digits, [tracking, form, site!.cc == tracking.cc, e164(site!)]);
+      if (!lookup.has(digits)) lookup.set(digits, [tracking, form, site!, '+' + site!.cc + site!.nsn]);
     }
   }
+  if (!replacements) return;
 
   const find = (text: string): Match[] => {
     const found: Match[] = [];
     for (const run of text.matchAll(RUN)) {
-      const s = run[0];
-      let from = 0;
-      for (const cut of [...s.matchAll(CUT), { index: s.length, 0: '' }]) {
-        const part = s.slice(from, cut.index).replace(/\D+$/, '');
-        const skip = /^[^\d+]*/.exec(part)![0].length;
-        const start = run.index + from + skip;
-        const end = run.index + from + part.length;
-        from = cut.index! + cut[0].length;
-        const written = part.slice(skip);
-        const entry = lookup.get((written[0] == '+' ? '+' : '') + written.replace(/\D/g, ''));
-        if (
-          entry &&
-          !GLUED.test(text[start - 1] || '') &&
-          !GLUED.test(text[end] || '') &&
-          !IBAN.test(text.slice(Math.max(0, start - 40), start))
-        ) {
-          found.push([start, end, rewrite(written, entry[0], entry[1], entry[2]), entry[3]]);
+      let start = run.index;
+      for (const part of run[0].split(CUT)) {
+        const at = start + run[0].slice(start - run.index).indexOf(part);
+        const end = at + part.length;
+        const entry = lookup.get((part[0] == '+' ? '+' : '') + part.replace(/\D/g, ''));
+        if (entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))) {
+          found.push([at, end, rewrite(part, entry[0], entry[1], entry[2]), entry[3]]);
         }
+        start = end;
       }
     }
     return found;
@@ -111,35 +81,28 @@ export function createMatcher(replacements: Record<string, string>, country?: st
 
   const replace = (text: string): [string, Match[]] | undefined => {
     const matches = find(text);
-    let out = '';
-    let last = 0;
-    for (const [start, end, replacement] of matches) {
-      out += text.slice(last, start) + replacement;
-      last = end;
-    }
-    return matches.length ? [out + text.slice(last), matches] : undefined;
+    let out = text;
+    for (const [start, end, replacement] of matches.slice().reverse()) out = out.slice(0, start) + replacement + out.slice(end);
+    return matches.length ? [out, matches] : undefined;
   };
 
   return {
     find,
     replace,
     replaceHref(href) {
-      const link = LINK.exec(href);
-      if (!link) return;
-      const [, scheme, slashes = '', number, rest] = link as unknown as string[];
-      let decoded: string;
+      const [, scheme, number] = LINK.exec(href) || [];
+      let result: [string, Match[]] | undefined;
       try {
-        decoded = decodeURIComponent(number!);
+        result = number ? replace(decodeURIComponent(number)) : undefined;
       } catch {
-        return;
+        // Not valid percent-encoding: not ours to touch.
       }
-      const replaced = replace(decoded);
-      if (!replaced) return;
-      let out = replaced[0];
+      if (!result) return;
       // Keep the href's own encoding: tel:%2B31… stays percent-encoded.
+      let out = result[0];
       if (/%2b/i.test(number!)) out = out.replace('+', '%2B');
       if (number!.includes('%20')) out = out.replace(/ /g, '%20');
-      return [scheme + ':' + slashes + out + rest, replaced[1]];
+      return [scheme + out + href.slice(scheme!.length + number!.length), result[1]];
     },
   };
 }

@@ -6,7 +6,7 @@ export interface SwapOptions {
   observe?: boolean;
   /** A CSS selector for more elements to leave alone, besides `[data-callswap-ignore]` and form fields. */
   ignore?: string;
-  /** ISO 3166-1 alpha-2 country of numbers written in national format (`"020 123 4567"` needs `"NL"`). */
+  /** ISO 3166-1 alpha-2 country of numbers written nationally (`"020 123 4567"` needs `"NL"`). */
   country?: string;
   /** More attributes that hold numbers as text, e.g. `["data-phone"]`. `aria-label`, `title`, `alt` always do. */
   attributes?: string[];
@@ -14,9 +14,9 @@ export interface SwapOptions {
 
 /** A running swap. */
 export interface SwapHandle {
-  /** Occurrences replaced so far (text and attributes together) since the last `update`. */
+  /** Occurrences replaced (text and attributes together) since the start or the last `update`. */
   readonly count: number;
-  /** The site numbers (E.164) found on the page so far, in the order first found. */
+  /** The site numbers (E.164) found on the page, in the order first found. */
   readonly found: string[];
   /** Swaps to other tracking numbers: puts the originals back, then swaps with `replacements`. */
   update(replacements: Record<string, string>): void;
@@ -25,50 +25,47 @@ export interface SwapHandle {
 }
 
 /** Elements that continue a line of text: a number split over them is still one number. */
-const INLINE = new Set(
-  'a abbr b bdi bdo cite code data dfn em font i kbd label mark nobr q s samp small span strong sub sup time u var wbr'.split(' '),
-);
-const IGNORE =
-  'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
-const ATTRIBUTES = ['aria-label', 'title', 'alt'];
+const INLINE = /^(a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|label|mark|nobr|q|s|samp|small|span|strong|sub|sup|time|u|var|wbr)$/;
+const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 const DIGIT = /\d/;
 
-type Records = Map<Node, Record<string, [original: string, written: string]>>;
+const isInline = (node: Node): boolean => node.nodeType == 3 || INLINE.test((node as Element).localName);
 
 /**
- * Replaces the site's phone numbers under `root` with tracking numbers, in text (also when a number is split over
- * inline elements), in `tel:`/`sms:`/`callto:` hrefs and in text attributes, keeping each occurrence's own format.
- * Writes only `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or
- * value that is not a phone number (the script-tag build warns instead), and then changes nothing.
+ * Replaces the site's phone numbers under `root` with tracking numbers: in text (also when a number is split over
+ * inline elements), in `tel:`/`sms:`/`callto:` hrefs and in text attributes, each in its own format. Writes only
+ * `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or value that
+ * is not a phone number (the script-tag build warns instead) and then changes nothing.
  */
 export function swapNumbers(root: Node, replacements: Record<string, string>, options: SwapOptions = {}): SwapHandle {
-  let matcher = createMatcher(replacements, options.country);
+  const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
-  const attributes = ATTRIBUTES.concat(options.attributes || []);
-  const records: Records = new Map();
+  const attributes = ['aria-label', 'title', 'alt'].concat(options.attributes || []);
+  const selector = attributes.map((name) => `[${name}]`) + ',[href]';
+  /** Node → attribute name ('' for text) → [original, what we wrote]. */
+  const records = new Map<Node, Record<string, [string, string]>>();
   const found = new Set<string>();
   let count = 0;
   let observer: MutationObserver | undefined;
-
-  const valid =
-    (typeof root?.nodeType == 'number' || invalid('root must be a DOM node')) &&
-    attributes.every((name) => /^[a-z][\w-]*$/i.test(name) || invalid(`attribute name "${name}" is not valid`)) &&
-    (() => {
-      try {
-        return (root.ownerDocument || (root as Document)).createElement('a').matches(ignore) || true;
-      } catch {
-        return invalid(`ignore selector "${options.ignore}" is not valid`);
-      }
-    })();
+  let matcher: Matcher | undefined =
+    typeof root?.nodeType != 'number'
+      ? void invalid('root must be a DOM node')
+      : (() => {
+          try {
+            (root.ownerDocument || (root as Document)).createElement('a').matches(ignore + ',' + selector);
+          } catch {
+            return void invalid(`ignore "${options.ignore}" or attributes ${attributes} are not valid CSS`);
+          }
+          return createMatcher(replacements, country);
+        })();
 
   const write = (node: Node, name: string, value: string): void => {
     const old = name ? (node as Element).getAttribute(name)! : (node as Text).data;
-    let record = records.get(node);
-    if (!record) records.set(node, (record = {}));
-    const entry = record[name];
-    // If the page rewrote what we wrote, what it wrote is the original to restore.
-    if (!entry || entry[1] != old) record[name] = [old, value];
-    else entry[1] = value;
+    const record = records.get(node) || {};
+    // When the page rewrote what we wrote, what it wrote is the original to restore.
+    if (record[name]?.[1] != old) record[name] = [old, value];
+    record[name]![1] = value;
+    records.set(node, record);
     if (name) (node as Element).setAttribute(name, value);
     else (node as Text).data = value;
   };
@@ -80,46 +77,39 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   const swapAttribute = (element: Element, name: string): void => {
     const value = element.getAttribute(name);
-    const result =
-      value &&
-      matcher &&
-      (name == 'href' ? matcher.replaceHref(value) : attributes.includes(name) ? matcher.replace(value) : undefined);
+    const result = value && (name == 'href' ? matcher!.replaceHref(value) : matcher!.replace(value));
     if (result && !element.closest(ignore)) {
       write(element, name, result[0]);
       counted(result[1]);
     }
   };
 
-  /** Swaps one run of text nodes that reads as one line (no block boundary between them). */
-  const swapLine = (nodes: Text[], m: Matcher): void => {
+  /** Swaps text nodes that read as one line. */
+  const swapLine = (nodes: Text[]): void => {
     const texts = nodes.map((node) => node.data);
-    const line = texts.join('');
-    if (!DIGIT.test(line)) return;
-    const matches = m.find(line);
-    if (!matches.length) return;
-    const starts: number[] = [];
-    texts.reduce((at, text) => (starts.push(at), at + text.length), 0);
+    const matches = matcher!.find(texts.join(''));
     const out = texts.slice();
-    // Last match first, so offsets of earlier matches in the same node stay valid.
+    // The last match first, so the offsets of earlier matches in the same node stay valid.
     for (const [start, end, replacement] of matches.slice().reverse()) {
       let rest = replacement;
+      let at = 0;
       texts.forEach((text, i) => {
-        const at = starts[i]!;
-        if (at >= end || at + text.length <= start) return;
-        const from = Math.max(start, at) - at;
-        const to = Math.min(end, at + text.length) - at;
-        let piece = replacement.slice(from + at - start, to + at - start);
-        if (replacement.length != end - start) {
-          // Another number of digits: each node keeps as many digits as it had, the last one takes the rest.
+        const from = Math.max(start - at, 0);
+        const to = Math.min(end - at, text.length);
+        if (from < to) {
+          // With as many characters each node keeps its positions; otherwise each keeps as many digits as it had
+          // and the last one takes the rest.
           let take = rest.length;
-          if (at + text.length < end) {
-            const digits = text.slice(from, to).replace(/\D/g, '').length;
-            for (let seen = (take = 0); seen < digits && take < rest.length; take++) seen += +DIGIT.test(rest[take]!);
+          if (replacement.length == end - start) take = to - from;
+          else if (at + to < end) {
+            for (let digits = text.slice(from, to).replace(/\D/g, '').length, i = (take = 0); digits && i < rest.length; take = ++i) {
+              digits -= +DIGIT.test(rest[i]!);
+            }
           }
-          piece = rest.slice(0, take);
+          out[i] = out[i]!.slice(0, from) + rest.slice(0, take) + out[i]!.slice(to);
           rest = rest.slice(take);
         }
-        out[i] = out[i]!.slice(0, from) + piece + out[i]!.slice(to);
+        at += text.length;
       });
     }
     nodes.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
@@ -127,94 +117,70 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   };
 
   /** Swaps the lines of a block: its text and inline descendants, not nested blocks. */
-  const swapBlock = (block: Node, done: Set<Node>, m: Matcher): void => {
-    if (done.has(block)) return;
+  const swapBlock = (block: Node, done: Set<Node>): void => {
+    if (done.has(block) || (block as Element).closest?.(ignore)) return;
     done.add(block);
-    if (block.nodeType == 1 && (block as Element).closest(ignore)) return;
     let line: Text[] = [];
     const visit = (parent: Node): void => {
       for (let child = parent.firstChild; child; child = child.nextSibling) {
         if (child.nodeType == 3) line.push(child as Text);
-        else if (child.nodeType == 1 && INLINE.has((child as Element).localName) && !(child as Element).matches(ignore)) {
-          visit(child);
-        } else if (child.nodeType == 1) {
-          swapLine(line, m);
+        else if (child.nodeType == 1 && isInline(child) && !(child as Element).matches(ignore)) visit(child);
+        else if (child.nodeType == 1) {
+          swapLine(line);
           line = [];
         }
       }
     };
     visit(block);
-    swapLine(line, m);
+    swapLine(line);
   };
 
-  /** The nearest ancestor of `node` that is not inline (stops at `root`). */
+  /** The nearest ancestor of `node` that is not inline, or `root`. */
   const blockOf = (node: Node): Node => {
     let block = node.parentNode!;
-    while (block != root && block.nodeType == 1 && INLINE.has((block as Element).localName) && block.parentNode) {
-      block = block.parentNode;
-    }
+    while (block != root && block.nodeType == 1 && isInline(block) && block.parentNode) block = block.parentNode;
     return block;
   };
 
-  const selector = () => '[href],' + attributes.map((name) => `[${name}]`).join();
-
-  /** Swaps everything under `node` (itself included). */
+  /** Swaps everything under `node`, itself included. */
   const scan = (node: Node, done: Set<Node>): void => {
-    const m = matcher;
-    if (!m) return;
-    if (node.nodeType == 3) {
-      if (DIGIT.test((node as Text).data)) swapBlock(blockOf(node), done, m);
-      return;
-    }
-    const doc = node.ownerDocument || (node as Document);
-    const walker = doc.createTreeWalker(node, 5 /* NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT */);
+    if (node.nodeType == 3) return void (DIGIT.test((node as Text).data) && swapBlock(blockOf(node), done));
+    const walker = (node.ownerDocument || (node as Document)).createTreeWalker(node, 5 /* SHOW_ELEMENT | SHOW_TEXT */);
     for (let n: Node | null = node; n; n = walker.nextNode()) {
-      if (n.nodeType == 3) {
-        if (DIGIT.test((n as Text).data)) swapBlock(blockOf(n), done, m);
-      } else if ((n as Element).shadowRoot) {
-        const shadow = (n as Element).shadowRoot!;
+      const shadow = (n as Element).shadowRoot;
+      if (n.nodeType == 3) DIGIT.test((n as Text).data) && swapBlock(blockOf(n), done);
+      else if (shadow) {
         scan(shadow, done);
         watch(shadow);
       }
     }
-    const elements = (node as ParentNode).querySelectorAll?.(selector()) || [];
-    for (const element of [node as Element].concat(Array.from(elements))) {
-      if (element.nodeType != 1) continue;
-      for (const name of attributes.concat('href')) swapAttribute(element, name);
+    for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
+      if (element.nodeType == 1) for (const name of attributes.concat('href')) swapAttribute(element, name);
     }
   };
 
   const watch = (target: Node): void =>
-    observer?.observe(target, {
-      childList: true,
-      subtree: true,
-      characterData: true,
-      attributeFilter: attributes.concat('href'),
-    });
+    observer?.observe(target, { childList: true, subtree: true, characterData: true, attributeFilter: attributes.concat('href') });
 
   const onMutations = (mutations: MutationRecord[]): void => {
     try {
       const done = new Set<Node>();
       for (const { type, target, addedNodes, attributeName } of mutations) {
-        if (!target.isConnected) continue;
-        if (type == 'attributes') {
-          swapAttribute(target as Element, attributeName!);
-        } else if (type == 'characterData') {
-          scan(target, done);
-        } else {
-          for (const added of Array.from(addedNodes)) {
+        if (type == 'attributes') swapAttribute(target as Element, attributeName!);
+        else if (type == 'characterData') scan(target, done);
+        else {
+          for (const added of addedNodes) {
             if (!added.isConnected) continue;
-            // Text or an inline element joins the line around it; a block is swapped on its own.
-            if (added.nodeType == 3 || INLINE.has((added as Element).localName)) matcher && swapBlock(blockOf(added), done, matcher);
-            if (added.nodeType == 1) scan(added, done);
+            // Text or an inline element joins the line around it.
+            if (isInline(added)) swapBlock(blockOf(added), done);
+            scan(added, done);
           }
         }
       }
-      // Drop the records of our own writes, so they cause no more work.
-      observer?.takeRecords();
-      if (records.size > 500) {
-        for (const node of records.keys()) if (!node.isConnected) records.delete(node);
-      }
+      // Drop the records of our own writes: they cause no more work.
+      observer!.takeRecords();
+      // Forget nodes the page removed, so a long-lived page does not keep them alive through us.
+      if (records.size > 500) for (const node of records.keys()) node.isConnected || records.delete(node);
     } catch {
       // A guest never throws into the page.
     }
@@ -222,22 +188,22 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   const putBack = (): void => {
     for (const [node, record] of records) {
-      for (const [name, [original, written]] of Object.entries(record)) {
-        const current = name ? (node as Element).getAttribute(name) : (node as Text).data;
-        if (current == written) {
+      for (const name in record) {
+        const [original, written] = record[name]!;
+        if ((name ? (node as Element).getAttribute(name) : (node as Text).data) == written) {
           if (name) (node as Element).setAttribute(name, original);
           else (node as Text).data = original;
         }
       }
     }
     records.clear();
-    count = 0;
     found.clear();
+    count = 0;
   };
 
-  if (valid && matcher) {
+  if (matcher) {
     scan(root, new Set());
-    if (options.observe && typeof MutationObserver == 'function') {
+    if (observe && typeof MutationObserver == 'function') {
       observer = new MutationObserver(onMutations);
       watch(root);
     }
@@ -251,8 +217,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       return [...found];
     },
     update(next) {
-      const nextMatcher = createMatcher(next, options.country);
-      if (!nextMatcher || !valid) return;
+      const nextMatcher = createMatcher(next, country);
+      if (!nextMatcher || !matcher) return;
       if (observer) onMutations(observer.takeRecords());
       putBack();
       matcher = nextMatcher;
@@ -263,7 +229,6 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       observer?.disconnect();
       observer = undefined;
       putBack();
-      matcher = undefined;
     },
   };
 }

@@ -221,7 +221,7 @@ describe('custom rules', () => {
     [[{ path: '/x' }], /rules\[0\].*"pool"/],
     [[{ pool: 'a', path: 42 }], /rules\[0\] \("a"\).*"path"/],
     [[{ pool: 'ok' }, { pool: 'b', medium: '~(' }], /rules\[1\] \("b"\).*regular expression/],
-    [[{ pool: 'c', colour: 'red' }], /rules\[0\] \("c"\).*unknown condition "colour"/],
+    [[{ pool: 'c', colour: 'red' }], /rules\[0\] \("c"\).*"colour" is not a condition/],
     [[{ pool: 'd', params: 'x' }], /"params"/],
     ['not an array', /"rules" must be an array/],
   ])('an invalid rule throws an error naming it (%#)', (bad, message) => {
