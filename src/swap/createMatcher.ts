@@ -37,9 +37,9 @@ const rewrite = (written: string, tracking: Phone, form: Form, site: Phone): str
     return written.replace(/\d/g, () => digits[i++]!);
   }
   const { cc, nsn } = tracking;
-  const area = nsn.length == 9 ? 2 : 3;
-  const cut = Math.max(area, nsn.length - 4);
-  const groups = [nsn.slice(0, area), nsn.slice(area, cut), nsn.slice(cut)].filter(Boolean);
+  // The last four digits, and before them the rest with its last three split off: 20 123 4567, 800 1234.
+  const head = nsn.slice(0, -4);
+  const groups = [head.slice(0, head.length > 4 ? -3 : 9), head.slice(head.length > 4 ? -3 : 9), nsn.slice(-4)].filter(Boolean);
   if (form == 1 && trunkOf(cc) == '0') groups[0] = '(0)' + groups[0];
   if (form == 3) groups[0] = trunkOf(cc) + groups[0];
   if (form < 3) groups.unshift((form == 2 ? '00' : '+') + cc);
@@ -90,19 +90,16 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     find,
     replace,
     replaceHref(href) {
+      // tel:, sms: and callto: links; their numbers may be percent-encoded (tel:%2B31…), which we keep.
       const [, scheme, number] = LINK.exec(href) || [];
-      let result: [string, Match[]] | undefined;
-      try {
-        result = number ? replace(decodeURIComponent(number)) : undefined;
-      } catch {
-        // Not valid percent-encoding: not ours to touch.
-      }
-      if (!result) return;
-      // Keep the href's own encoding: tel:%2B31… stays percent-encoded.
-      let out = result[0];
-      if (/%2b/i.test(number!)) out = out.replace('+', '%2B');
-      if (number!.includes('%20')) out = out.replace(/ /g, '%20');
-      return [scheme + out + href.slice(scheme!.length + number!.length), result[1]];
+      const result = number && replace(number.replace(/%2b/gi, '+').replace(/%20/g, ' '));
+      return result
+        ? [
+            scheme + (/%2b/i.test(number) ? result[0].replace('+', '%2B') : result[0]).replace(/ /g, number.includes('%20') ? '%20' : ' ') +
+              href.slice(scheme!.length + number.length),
+            result[1],
+          ]
+        : undefined;
     },
   };
 }

@@ -25,39 +25,32 @@ export interface SwapHandle {
 }
 
 /** Elements that continue a line of text: a number split over them is still one number. */
-const INLINE = /^(a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|label|mark|nobr|q|s|samp|small|span|strong|sub|sup|time|u|var|wbr)$/;
+const INLINE = /^(a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|label|mark|nobr|q|s|samp|small|span|strong|sub|sup|time|u|var|wbr|#text)$/;
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
-const DIGIT = /\d/;
-
-const isInline = (node: Node): boolean => node.nodeType == 3 || INLINE.test((node as Element).localName);
 
 /**
  * Replaces the site's phone numbers under `root` with tracking numbers: in text (also when a number is split over
  * inline elements), in `tel:`/`sms:`/`callto:` hrefs and in text attributes, each in its own format. Writes only
  * `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or value that
- * is not a phone number (the script-tag build warns instead) and then changes nothing.
+ * is not a phone number (the script-tag build warns instead), and then changes nothing.
  */
 export function swapNumbers(root: Node, replacements: Record<string, string>, options: SwapOptions = {}): SwapHandle {
   const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
-  const attributes = ['aria-label', 'title', 'alt'].concat(options.attributes || []);
-  const selector = attributes.map((name) => `[${name}]`) + ',[href]';
+  const attributes = ['aria-label', 'title', 'alt', 'href'].concat(options.attributes || []);
+  const selector = attributes.map((name) => `[${name}]`).join();
   /** Node → attribute name ('' for text) → [original, what we wrote]. */
   const records = new Map<Node, Record<string, [string, string]>>();
   const found = new Set<string>();
   let count = 0;
+  let line: Text[] = [];
   let observer: MutationObserver | undefined;
-  let matcher: Matcher | undefined =
-    typeof root?.nodeType != 'number'
-      ? void invalid('root must be a DOM node')
-      : (() => {
-          try {
-            (root.ownerDocument || (root as Document)).createElement('a').matches(ignore + ',' + selector);
-          } catch {
-            return void invalid(`ignore "${options.ignore}" or attributes ${attributes} are not valid CSS`);
-          }
-          return createMatcher(replacements, country);
-        })();
+  let matcher: Matcher | undefined;
+  try {
+    (root.ownerDocument || (root as Document)).createElement('a').matches(ignore + ',' + selector);
+  } catch {
+    root = invalid(`root must be a DOM node, ignore a CSS selector and attributes names`) as never;
+  }
 
   const write = (node: Node, name: string, value: string): void => {
     const old = name ? (node as Element).getAttribute(name)! : (node as Text).data;
@@ -84,9 +77,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     }
   };
 
-  /** Swaps text nodes that read as one line. */
-  const swapLine = (nodes: Text[]): void => {
-    const texts = nodes.map((node) => node.data);
+  /** Swaps the text nodes of the current line: text that reads as one, over inline elements. */
+  const flush = (): void => {
+    const texts = line.map((node) => node.data);
     const matches = matcher!.find(texts.join(''));
     const out = texts.slice();
     // The last match first, so the offsets of earlier matches in the same node stay valid.
@@ -97,13 +90,12 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         const from = Math.max(start - at, 0);
         const to = Math.min(end - at, text.length);
         if (from < to) {
-          // With as many characters each node keeps its positions; otherwise each keeps as many digits as it had
-          // and the last one takes the rest.
-          let take = rest.length;
-          if (replacement.length == end - start) take = to - from;
-          else if (at + to < end) {
-            for (let digits = text.slice(from, to).replace(/\D/g, '').length, i = (take = 0); digits && i < rest.length; take = ++i) {
-              digits -= +DIGIT.test(rest[i]!);
+          // With as many characters, each node keeps its positions. Otherwise each node keeps as many digits as it
+          // had and the last one takes the rest.
+          let take = replacement.length == end - start ? to - from : rest.length;
+          if (take == rest.length && at + to < end) {
+            for (let digits = text.slice(from, to).replace(/\D/g, '').length, i = (take = 0); digits; take = ++i) {
+              digits -= +/\d/.test(rest[i] ?? '0');
             }
           }
           out[i] = out[i]!.slice(0, from) + rest.slice(0, take) + out[i]!.slice(to);
@@ -112,74 +104,58 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         at += text.length;
       });
     }
-    nodes.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
+    line.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
     counted(matches);
+    line = [];
   };
 
-  /** Swaps the lines of a block: its text and inline descendants, not nested blocks. */
-  const swapBlock = (block: Node, done: Set<Node>): void => {
-    if (done.has(block) || (block as Element).closest?.(ignore)) return;
-    done.add(block);
-    let line: Text[] = [];
-    const visit = (parent: Node): void => {
-      for (let child = parent.firstChild; child; child = child.nextSibling) {
-        if (child.nodeType == 3) line.push(child as Text);
-        else if (child.nodeType == 1 && isInline(child) && !(child as Element).matches(ignore)) visit(child);
-        else if (child.nodeType == 1) {
-          swapLine(line);
-          line = [];
+  /** Walks `node`'s subtree, swapping each line of text as a block boundary ends it. */
+  const walk = (node: Node): void => {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+      const shadow = (child as Element).shadowRoot;
+      if (child.nodeType == 3) line.push(child as Text);
+      else if (child.nodeType == 1) {
+        const inline = INLINE.test(child.nodeName.toLowerCase()) && !(child as Element).matches(ignore);
+        if (!inline) flush();
+        if (shadow) {
+          scan(shadow);
+          watch(shadow);
         }
-      }
-    };
-    visit(block);
-    swapLine(line);
-  };
-
-  /** The nearest ancestor of `node` that is not inline, or `root`. */
-  const blockOf = (node: Node): Node => {
-    let block = node.parentNode!;
-    while (block != root && block.nodeType == 1 && isInline(block) && block.parentNode) block = block.parentNode;
-    return block;
-  };
-
-  /** Swaps everything under `node`, itself included. */
-  const scan = (node: Node, done: Set<Node>): void => {
-    if (node.nodeType == 3) return void (DIGIT.test((node as Text).data) && swapBlock(blockOf(node), done));
-    const walker = (node.ownerDocument || (node as Document)).createTreeWalker(node, 5 /* SHOW_ELEMENT | SHOW_TEXT */);
-    for (let n: Node | null = node; n; n = walker.nextNode()) {
-      const shadow = (n as Element).shadowRoot;
-      if (n.nodeType == 3) DIGIT.test((n as Text).data) && swapBlock(blockOf(n), done);
-      else if (shadow) {
-        scan(shadow, done);
-        watch(shadow);
+        if (inline || !(child as Element).matches(ignore)) walk(child);
+        if (!inline) flush();
       }
     }
-    for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
-      if (element.nodeType == 1) for (const name of attributes.concat('href')) swapAttribute(element, name);
+  };
+
+  /** Swaps everything under `node` (text, attributes, open shadow roots) unless it is ignored. */
+  const scan = (node: Node): void => {
+    if (!(node as Element).closest?.(ignore)) {
+      walk(node);
+      flush();
+      for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
+        for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
+      }
     }
   };
 
   const watch = (target: Node): void =>
-    observer?.observe(target, { childList: true, subtree: true, characterData: true, attributeFilter: attributes.concat('href') });
+    observer?.observe(target, { childList: true, subtree: true, characterData: true, attributeFilter: attributes });
 
   const onMutations = (mutations: MutationRecord[]): void => {
     try {
       const done = new Set<Node>();
       for (const { type, target, addedNodes, attributeName } of mutations) {
         if (type == 'attributes') swapAttribute(target as Element, attributeName!);
-        else if (type == 'characterData') scan(target, done);
-        else {
-          for (const added of addedNodes) {
-            if (!added.isConnected) continue;
-            // Text or an inline element joins the line around it.
-            if (isInline(added)) swapBlock(blockOf(added), done);
-            scan(added, done);
-          }
+        for (let node of type == 'characterData' ? [target] : addedNodes) {
+          // Text and inline elements join the line around them: swap the block they are in.
+          while (node.parentNode && node != root && INLINE.test(node.nodeName.toLowerCase())) node = node.parentNode;
+          if (node.isConnected && !done.has(node)) scan(node);
+          done.add(node);
         }
       }
       // Drop the records of our own writes: they cause no more work.
       observer!.takeRecords();
-      // Forget nodes the page removed, so a long-lived page does not keep them alive through us.
+      // Forget the nodes the page removed, so a long-lived page does not keep them alive through us.
       if (records.size > 500) for (const node of records.keys()) node.isConnected || records.delete(node);
     } catch {
       // A guest never throws into the page.
@@ -201,13 +177,22 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     count = 0;
   };
 
-  if (matcher) {
-    scan(root, new Set());
-    if (observe && typeof MutationObserver == 'function') {
-      observer = new MutationObserver(onMutations);
-      watch(root);
+  const start = (next: Record<string, string>): void => {
+    const nextMatcher = root && createMatcher(next, country);
+    if (nextMatcher) {
+      if (observer) onMutations(observer.takeRecords());
+      putBack();
+      matcher = nextMatcher;
+      scan(root);
+      observer?.takeRecords();
     }
-  }
+  };
+
+  // The observer exists before the first scan, so the shadow roots it finds are observed too.
+  if (observe && typeof MutationObserver == 'function') observer = new MutationObserver(onMutations);
+  start(replacements);
+  if (matcher) watch(root);
+  else observer = undefined;
 
   return {
     get count() {
@@ -216,15 +201,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     get found() {
       return [...found];
     },
-    update(next) {
-      const nextMatcher = createMatcher(next, country);
-      if (!nextMatcher || !matcher) return;
-      if (observer) onMutations(observer.takeRecords());
-      putBack();
-      matcher = nextMatcher;
-      scan(root, new Set());
-      observer?.takeRecords();
-    },
+    update: start,
     restore() {
       observer?.disconnect();
       observer = undefined;

@@ -1,0 +1,323 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { createMatcher } from '../../src/swap/createMatcher';
+import { parsePhone } from '../../src/swap/phone';
+import { swapNumbers, type SwapHandle } from '../../src/swap/swapNumbers';
+
+const NL = { '+31 20 123 4567': '+31 20 765 4321' };
+const frame = () => new Promise((resolve) => setTimeout(resolve, 0));
+let handle: SwapHandle | undefined;
+afterEach(() => {
+  handle?.restore();
+  handle = undefined;
+  document.body.innerHTML = '';
+});
+
+const page = (html: string): HTMLElement => {
+  document.body.innerHTML = html;
+  return document.body;
+};
+
+describe('matching (the written forms of one number)', () => {
+  const m = createMatcher({ '+31201234567': '+31207654321', '+15555550123': '+15555559876', '+390612345678': '+390687654321' })!;
+  test.each([
+    ['020 123 4567', '020 765 4321'],
+    ['+31 (0)20-123 45 67', '+31 (0)20-765 43 21'],
+    ['0031201234567', '0031207654321'],
+    ['0031 20 1234567', '0031 20 7654321'],
+    ['+31 020 123 4567', '+31 020 765 4321'],
+    ['+31201234567', '+31207654321'],
+    ['020\u00a0123\u202f4567', '020\u00a0765\u202f4321'],
+    ['020\u2013123\u20134567', '020\u2013765\u20134321'],
+    ['020/1234567', '020/7654321'],
+    ['(555) 555-0123', '(555) 555-9876'],
+    ['555.555.0123', '555.555.9876'],
+    ['1-555-555-0123', '1-555-555-9876'],
+    ['+1 555 555 0123', '+1 555 555 9876'],
+    ['06 1234 5678', '06 8765 4321'],
+    ['+39 06 1234 5678', '+39 06 8765 4321'],
+    ['Call 020 123 4567.', 'Call 020 765 4321.'],
+    ['020 123 4567 / 020 123 4567', '020 765 4321 / 020 765 4321'],
+  ])('%s → %s', (written, expected) => {
+    expect(m.replace(written)?.[0]).toBe(expected);
+  });
+
+  test.each([
+    ['+31 20 123 4567 8', 'a longer number that contains the digits'],
+    ['20201234567', 'an order number with the digits inside'],
+    ['NL02 ABNA 0201 2345 67', 'an IBAN'],
+    ['NL02ABNA0201234567', 'a compact IBAN'],
+    ['X0201234567', 'glued to a letter'],
+    ['201234567', 'the national number without its trunk 0'],
+    ['+1 020 123 4567', 'another country'],
+    ['020 123 456', 'a shorter number'],
+  ])('leaves %s alone (%s)', (written) => {
+    expect(m.replace(written)).toBeUndefined();
+  });
+
+  test.each([
+    ['tel:+31-20-123-4567', 'tel:+31-20-765-4321'],
+    ['tel:0201234567', 'tel:0207654321'],
+    ['tel:%2B31201234567', 'tel:%2B31207654321'],
+    ['tel:%2B31%2020%20123%204567', 'tel:%2B31%2020%20765%204321'],
+    ['TEL:+31201234567', 'TEL:+31207654321'],
+    ['tel:+15555550123;ext=12', 'tel:+15555559876;ext=12'],
+    ['sms:+31201234567?body=Hello%20there', 'sms:+31207654321?body=Hello%20there'],
+    ['callto://+31201234567', 'callto://+31207654321'],
+  ])('href %s → %s', (href, expected) => {
+    expect(m.replaceHref(href)?.[0]).toBe(expected);
+  });
+
+  test.each([['mailto:020 123 4567'], ['https://example.com/0201234567'], ['tel:+31201234568'], ['javascript:0201234567']])(
+    'href %s is left alone',
+    (href) => {
+      expect(m.replaceHref(href)).toBeUndefined();
+    },
+  );
+
+  test('a tracking number with another number of digits gets a conventional grouping in the same form', () => {
+    const other = createMatcher({ '+31201234567': '+318001234' })!;
+    expect(other.replace('Bel 020 123 4567')?.[0]).toBe('Bel 0800 1234');
+    expect(other.replace('+31 (0)20 123 4567')?.[0]).toBe('+31 (0)800 1234');
+    expect(other.replace('0031201234567')?.[0]).toBe('00318001234');
+    expect(other.replace('020-123-4567')?.[0]).toBe('0800-1234');
+  });
+
+  test('a tracking number from another country is written internationally where the page wrote nationally', () => {
+    const abroad = createMatcher({ '+31201234567': '+3225551234' })!;
+    expect(abroad.replace('020 123 4567')?.[0]).toBe('+32 2555 1234');
+    expect(abroad.replace('+31 20 123 4567')?.[0]).toBe('+32 2555 1234');
+  });
+});
+
+describe('parsing site numbers and tracking numbers', () => {
+  test.each([
+    ['+31 20 123 4567', undefined, { cc: '31', nsn: '201234567' }],
+    ['+31 (0)20 123 4567', undefined, { cc: '31', nsn: '201234567' }],
+    ['0031 20 1234567', undefined, { cc: '31', nsn: '201234567' }],
+    ['020 123 4567', 'NL', { cc: '31', nsn: '201234567' }],
+    ['020 123 4567', 'nl', { cc: '31', nsn: '201234567' }],
+    ['0800 0770', 'NL', { cc: '31', nsn: '8000770' }],
+    ['(555) 555-0123', 'US', { cc: '1', nsn: '5555550123' }],
+    ['1-555-555-0123', 'US', { cc: '1', nsn: '5555550123' }],
+    ['+1 555 555 0123', undefined, { cc: '1', nsn: '5555550123' }],
+    ['06 1234 5678', 'IT', { cc: '39', nsn: '0612345678' }],
+    ['+44 20 7946 0958', undefined, { cc: '44', nsn: '2079460958' }],
+    ['+352 12 34 56', undefined, { cc: '352', nsn: '123456' }],
+    ['+7 495 123-45-67', undefined, { cc: '7', nsn: '4951234567' }],
+  ])('%s (%s)', (written, country, phone) => {
+    expect(parsePhone(written, country)).toEqual(phone);
+  });
+
+  test.each([
+    ['javascript:alert(1)', /javascript:alert\(1\)" is not a phone number/],
+    ['<b>0201234567</b>', /is not a phone number/],
+    ['+31 20 123 4567 ext. 5', /is not a phone number/],
+    ['+1234567890123456789012', /is not a phone number/],
+    ['020 123 4567', /country/],
+    ['', /is not a phone number/],
+  ])('refuses %s', (written, message) => {
+    expect(() => parsePhone(written)).toThrow(message);
+  });
+
+  test('an unknown country is refused with a hint', () => {
+    expect(() => parsePhone('020 123 4567', 'XX')).toThrow(/\+CC/);
+  });
+});
+
+describe('swapNumbers', () => {
+  test('replaces in text, split spans and links, keeping every element in place', () => {
+    const root = page('<a id="a" href="tel:+31201234567" onclick="window.clicked = 1"><span>020</span> 123 <b>45</b>67</a>');
+    const link = document.getElementById('a')!;
+    const span = link.querySelector('span')!;
+    handle = swapNumbers(root, NL);
+    expect(link.textContent).toBe('020 765 4321');
+    expect(link.querySelector('b')!.textContent).toBe('43');
+    expect(link.getAttribute('href')).toBe('tel:+31207654321');
+    expect(link.querySelector('span')).toBe(span);
+    expect(link.getAttribute('onclick')).toBe('window.clicked = 1');
+    expect(handle.count).toBe(2);
+    expect(handle.found).toEqual(['+31201234567']);
+  });
+
+  test('a number is not joined across block elements', () => {
+    const root = page('<div>020</div><div>123 4567</div><p>020<br>123 4567</p>');
+    handle = swapNumbers(root, NL);
+    expect(handle.count).toBe(0);
+  });
+
+  test('a split number of another length keeps each element, the last one taking the rest', () => {
+    const root = page('<p><span class="a">020</span> <span class="b">123 4567</span></p>');
+    handle = swapNumbers(root, { '+31201234567': '+318001234' });
+    expect(root.querySelector('p')!.textContent).toBe('0800 1234');
+    expect(root.querySelector('.a')!.textContent).toBe('080');
+    expect(root.querySelector('.b')!.textContent).toBe('0 1234');
+  });
+
+  test('text attributes and extra attributes', () => {
+    const root = page('<img alt="Bel 020 123 4567"><span title="020-1234567" aria-label="+31 20 123 4567" data-phone="0201234567" data-other="0201234567"></span>');
+    handle = swapNumbers(root, NL, { attributes: ['data-phone'] });
+    expect(root.querySelector('img')!.getAttribute('alt')).toBe('Bel 020 765 4321');
+    const span = root.querySelector('span')!;
+    expect([span.title, span.getAttribute('aria-label'), span.dataset.phone, span.dataset.other]).toEqual([
+      '020-7654321',
+      '+31 20 765 4321',
+      '0207654321',
+      '0201234567',
+    ]);
+    expect(handle.count).toBe(4);
+  });
+
+  test('never touches form fields, scripts, editable or ignored content', () => {
+    const html =
+      '<textarea>020 123 4567</textarea><input value="020 123 4567"><script>var n = "020 123 4567"</script>' +
+      '<style>a::after{content:"020 123 4567"}</style><div contenteditable>020 123 4567</div>' +
+      '<div data-callswap-ignore><p title="020 123 4567">020 <b>123 4567</b></p></div><p class="mine">020 123 4567</p>' +
+      '<select><option>020 123 4567</option></select>';
+    const root = page(html);
+    const before = root.innerHTML;
+    handle = swapNumbers(root, NL, { ignore: '.mine' });
+    expect(root.innerHTML).toBe(before);
+    expect(handle.count).toBe(0);
+  });
+
+  test('contenteditable="false" is swapped', () => {
+    const root = page('<div contenteditable="false">020 123 4567</div>');
+    handle = swapNumbers(root, NL);
+    expect(root.textContent).toBe('020 765 4321');
+  });
+
+  test('restore() puts every original back, even after the page changed around it', () => {
+    const root = page('<p id="a">Bel 020 123 4567</p><p id="b">Other</p><a href="tel:0201234567">x</a>');
+    const before = root.innerHTML;
+    handle = swapNumbers(root, NL);
+    document.getElementById('b')!.textContent = 'Changed';
+    handle.restore();
+    expect(root.innerHTML).toBe(before.replace('Other', 'Changed'));
+    expect(handle.count).toBe(0);
+  });
+
+  test('restore() leaves text the page itself replaced since', () => {
+    const root = page('<p id="a">Bel 020 123 4567</p>');
+    handle = swapNumbers(root, NL);
+    root.querySelector('p')!.firstChild!.textContent = 'Closed today';
+    handle.restore();
+    expect(root.textContent).toBe('Closed today');
+  });
+
+  test('update() swaps to other tracking numbers from the originals', () => {
+    const root = page('<p>020 123 4567</p><a href="tel:+31201234567">call</a>');
+    handle = swapNumbers(root, NL);
+    handle.update({ '+31201234567': '+31209999999' });
+    expect(root.textContent).toBe('020 999 9999call');
+    expect(root.querySelector('a')!.getAttribute('href')).toBe('tel:+31209999999');
+    handle.update({});
+    expect(root.textContent).toBe('020 123 4567call');
+  });
+
+  test('a page that already shows the tracking number is left as it is', () => {
+    const root = page('<p>020 765 4321</p>');
+    handle = swapNumbers(root, NL);
+    expect(handle.count).toBe(0);
+  });
+
+  test('open shadow roots are scanned and observed', async () => {
+    const root = page('<div id="host"></div>');
+    const shadow = document.getElementById('host')!.attachShadow({ mode: 'open' });
+    shadow.innerHTML = '<p>Bel <b>020</b> 123 4567</p>';
+    handle = swapNumbers(root, NL, { observe: true });
+    expect(shadow.textContent).toBe('Bel 020 765 4321');
+    shadow.innerHTML += '<p>Of 020-123 4567</p>';
+    await frame();
+    expect(shadow.textContent).toBe('Bel 020 765 4321Of 020-765 4321');
+  });
+
+  describe('observe', () => {
+    test('content added later is swapped, and our own writes cause no more work', async () => {
+      const root = page('<main><p>020 123 4567</p></main>');
+      handle = swapNumbers(root, NL, { observe: true });
+      const main = root.querySelector('main')!;
+      for (let i = 0; i < 50; i++) main.insertAdjacentHTML('beforeend', `<p class="late">Bel <span>020</span> 123 4567</p>`);
+      await frame();
+      expect([...main.querySelectorAll('.late')].every((p) => p.textContent == 'Bel 020 765 4321')).toBe(true);
+      expect(handle.count).toBe(51);
+      await frame();
+      expect(handle.count).toBe(51);
+    });
+
+    test('a framework that re-renders the original number gets it swapped again', async () => {
+      const root = page('<p id="n">020 123 4567</p>');
+      handle = swapNumbers(root, NL, { observe: true });
+      const text = root.querySelector('#n')!.firstChild as Text;
+      text.data = '020 123 4567';
+      await frame();
+      expect(text.data).toBe('020 765 4321');
+      root.querySelector('#n')!.textContent = 'Tel: 020 123 4567';
+      await frame();
+      expect(root.textContent).toBe('Tel: 020 765 4321');
+    });
+
+    test('a number completed by a later inline insertion is swapped', async () => {
+      const root = page('<p id="n"><span>020</span></p>');
+      handle = swapNumbers(root, NL, { observe: true });
+      root.querySelector('#n')!.append(' 123 4567');
+      await frame();
+      expect(root.textContent).toBe('020 765 4321');
+      expect(root.querySelector('span')!.textContent).toBe('020');
+    });
+
+    test('changed attributes are swapped; ignored subtrees stay ignored', async () => {
+      const root = page('<a id="a" href="/">x</a><div data-callswap-ignore id="i"></div>');
+      handle = swapNumbers(root, NL, { observe: true });
+      root.querySelector('#a')!.setAttribute('href', 'tel:0201234567');
+      root.querySelector('#i')!.innerHTML = '<p title="020 123 4567">020 123 4567</p>';
+      await frame();
+      expect(root.querySelector('#a')!.getAttribute('href')).toBe('tel:0207654321');
+      expect(root.querySelector('#i')!.innerHTML).toBe('<p title="020 123 4567">020 123 4567</p>');
+    });
+
+    test('restore() stops observing', async () => {
+      const root = page('<main></main>');
+      handle = swapNumbers(root, NL, { observe: true });
+      handle.restore();
+      root.querySelector('main')!.innerHTML = '<p>020 123 4567</p>';
+      await frame();
+      expect(root.textContent).toBe('020 123 4567');
+    });
+  });
+
+  describe('refuses bad input and changes nothing', () => {
+    test.each([
+      [{ '+31201234567': 'javascript:alert(1)' }, /javascript:alert\(1\)/],
+      [{ '+31201234567': '<img src=x onerror=alert(1)>' }, /not a phone number/],
+      [{ '+31201234567': '+31 20 123 4567 8901 2345 6789' }, /not a phone number/],
+      [{ '+31201234567': 'call us' }, /call us/],
+      [{ 'not a number': '+31201234567' }, /not a number/],
+      [null, /replacements/],
+    ])('%j', (replacements, message) => {
+      const root = page('<p>020 123 4567</p>');
+      expect(() => swapNumbers(root, replacements as never)).toThrow(message);
+      expect(root.textContent).toBe('020 123 4567');
+    });
+
+    test('a bad root or ignore selector', () => {
+      expect(() => swapNumbers(null as never, NL)).toThrow(/root/);
+      expect(() => swapNumbers(page('<p>020 123 4567</p>'), NL, { ignore: '[[' })).toThrow(/ignore/);
+      expect(document.body.textContent).toBe('020 123 4567');
+    });
+
+    test('a bad replacement in an update leaves the current swap as it is', () => {
+      const root = page('<p>020 123 4567</p>');
+      handle = swapNumbers(root, NL);
+      expect(() => handle!.update({ '+31201234567': 'javascript:' })).toThrow();
+      expect(root.textContent).toBe('020 765 4321');
+    });
+  });
+
+  test('after restore() the engine keeps no page nodes', () => {
+    const root = page('<p>020 123 4567</p>');
+    handle = swapNumbers(root, NL, { observe: true });
+    handle.restore();
+    expect(handle.found).toEqual([]);
+    expect(handle.count).toBe(0);
+  });
+});
