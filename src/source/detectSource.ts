@@ -67,7 +67,7 @@ export function detectSource({ url, referrer, rules }: DetectInput): Source {
     }
   }
   result.channel = getChannel(result.source, result.medium, result.campaign);
-  const context = { source: result, params, path: page ? page.pathname : '', referrer: external ? referrerHost : '' };
+  const context = { ...result, params, path: page ? page.pathname : '', referrer: external ? referrerHost : '' };
   for (const [test, pool] of tests) {
     if (test(context)) {
       result.pool = pool;

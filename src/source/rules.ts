@@ -1,59 +1,48 @@
 import { invalid } from '../lib/invalid.js';
 import type { Rule, Source } from './types.js';
 
-/** What a rule can look at besides the source. */
-export interface RuleContext {
-  source: Source;
-  params: URLSearchParams;
-  path: string;
-  referrer: string;
-}
+/** What rules test: the source's fields, the referrer host, the landing path, and the URL parameters. */
+export type RuleContext = Omit<Source, 'referrer'> & { referrer: string; path: string; params: URLSearchParams };
 
 type Test = (context: RuleContext) => boolean;
 
 /**
- * A pattern as a RegExp: a RegExp as is, `~source` as a case-insensitive regular expression, any other string as a
- * whole-value `*` wildcard. Undefined for anything else or an invalid expression.
+ * A pattern as a test of a value: a RegExp as is, `"~source"` as a case-insensitive regular expression, any other
+ * string as a case-insensitive `*` wildcard over the whole value. Throws for anything else.
  */
-const toRegExp = (pattern: unknown): RegExp | undefined => {
-  try {
-    return pattern instanceof RegExp
-      ? pattern
-      : typeof pattern == 'string'
-        ? RegExp(pattern[0] == '~' ? pattern.slice(1) : `^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i')
-        : undefined;
-  } catch {
-    return;
-  }
-};
+const toRegExp = (pattern: unknown): RegExp =>
+  pattern instanceof RegExp
+    ? pattern
+    : RegExp((pattern as string)[0] == '~' ? (pattern as string).slice(1) : `^${(pattern as string).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
 
 /** Compiles one rule; reports what is wrong with it by its index and pool name. */
 const compile = (rule: Rule, index: number): [Test, string] | false => {
-  const pool = rule?.pool;
-  const name = `rules[${index}]` + (typeof pool == 'string' ? ` ("${pool}")` : '');
-  if (typeof pool != 'string' || !pool) return invalid(name + ' needs a "pool" name');
   const tests: Test[] = [];
-  const add = (key: string, value: unknown, read: (c: RuleContext) => string | null | undefined): boolean => {
-    const re = toRegExp(value);
-    if (typeof value == 'boolean' && key.startsWith('params.')) tests.push((c) => (read(c) != null) == value);
-    else if (re) tests.push((c) => re.test(read(c) ?? ''));
-    else return invalid(`${name}: "${key}" must be a "*" wildcard string, a "~" regular expression or a RegExp`);
-    return true;
-  };
-  for (const [key, value] of Object.entries(rule)) {
-    if (key == 'params' && value && typeof value == 'object') {
-      for (const [param, expected] of Object.entries(value)) {
-        if (!add(`params.${param}`, expected, (c) => c.params.get(param))) return false;
-      }
-    } else if (/^(path|referrer)$/.test(key)) {
-      if (!add(key, value, (c) => c[key as 'path'])) return false;
-    } else if (/^(channel|source|medium|campaign)$/.test(key)) {
-      if (!add(key, value, (c) => c.source[key as 'source'])) return false;
-    } else if (key != 'pool') {
-      return invalid(`${name}: "${key}" is not a condition (params, referrer, path, channel, source, medium, campaign)`);
+  let key = 'pool';
+  try {
+    if (typeof rule.pool != 'string' || !rule.pool) throw 0;
+    for ([key] of Object.entries(rule)) {
+      const field = key as 'path';
+      const value = rule[field];
+      if (key == 'params') {
+        if (typeof value != 'object') throw 0;
+        for (const [param, expected] of Object.entries(rule.params!)) {
+          key = 'params.' + param;
+          const re = typeof expected == 'boolean' || toRegExp(expected);
+          tests.push((c) => (re === true ? c.params.has(param) == expected : c.params.has(param) && re.test(c.params.get(param)!)));
+        }
+      } else if (/^(path|referrer|channel|source|medium|campaign)$/.test(key) && (typeof value == 'string' || value instanceof RegExp)) {
+        const re = toRegExp(value);
+        tests.push((c) => re.test(c[field] ?? ''));
+      } else if (key != 'pool') throw 0;
     }
+  } catch {
+    return invalid(
+      `rules[${index}]${typeof rule?.pool == 'string' ? ` ("${rule.pool}")` : ''}: "${key}" ` +
+        (key == 'pool' ? 'must name a pool' : 'is not a condition with a "*" wildcard, a "~" regular expression or a RegExp'),
+    );
   }
-  return [(c) => tests.every((test) => test(c)), pool];
+  return [(c) => tests.every((test) => test(c)), rule.pool];
 };
 
 /**

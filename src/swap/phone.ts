@@ -5,15 +5,24 @@ import { invalid } from '../lib/invalid.js';
 // Operational Bulletin No. 1199, 2020), https://www.itu.int/pub/T-SP-E.164D
 const TWO_DIGITS = /^(2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])/;
 
-// National (trunk) prefixes. Most countries use 0; these use another; the NO_TRUNK ones use none and keep every
-// digit of the number when dialling nationally (Italy: 06 1234 5678 = +39 06 1234 5678). Source: the national
-// numbering plans notified to the ITU (ITU-T E.164 supplement, "National numbering plans").
+// National (trunk) prefixes. Most countries dial 0; these dial another; NO_TRUNK ones dial none and keep every digit
+// of the number nationally (Italy: 06 1234 5678 = +39 06 1234 5678). Source: the national numbering plans notified
+// to the ITU (ITU-T E.164 supplement, "National numbering plans").
 const TRUNKS: Record<string, string> = { 1: '1', 7: '8', 36: '06', 375: '8' };
 const NO_TRUNK = /^(29[89]|3[049]|35[012467]|37[12678]|4[578]|420)$/;
 
-// ISO 3166-1 alpha-2 → calling code, for site numbers written nationally (`"020 123 4567"` with `"NL"`).
-// Kept short for size: elsewhere, write numbers as +CC…
-const COUNTRIES = 'US1CA1GB44IE353NL31BE32LU352FR33DE49AT43CH41IT39ES34PT351DK45SE46NO47FI358PL48CZ420AU61NZ64ZA27IN91BR55MX52';
+// ISO 3166-1 alpha-2 → calling code, for site numbers written nationally (`"020 123 4567"` with `"NL"`). Kept
+// short for size; elsewhere, write the numbers as +CC….
+const COUNTRIES = 'US1CA1GB44IE353NL31BE32LU352FR33DE49AT43CH41IT39ES34PT351DK45SE46NO47FI358PL48AU61NZ64ZA27';
+
+/** What a written number may contain besides digits (a RegExp character class body). */
+const SEPARATORS = '\\s.\\/()\\-\\u2010-\\u2015\\u2212';
+/** A run of digits and separators: starts with `+` or a digit, ends with a digit. */
+const RUN = RegExp(`\\+?\\d([\\d${SEPARATORS}]*\\d)?`, 'g');
+/** A letter or digit glued to a run makes it part of a word, a code or a longer number. */
+const GLUED = /[\p{L}\p{N}_]/u;
+/** Text before a run that makes it the tail of an IBAN ("NL91 ABNA 0417 1643 00"). */
+const IBAN = /[A-Z]{2}\d\d( ?[A-Z\d]{4})* ?$/;
 
 /** A phone number: country calling code and national significant number. */
 export interface Phone {
@@ -21,11 +30,18 @@ export interface Phone {
   nsn: string;
 }
 
-/** What a written number may contain besides digits (a RegExp character class body). */
-export const SEPARATORS = '\\s.\\/()\\-\\u2010-\\u2015\\u2212';
-const WRITTEN = RegExp(`^\\+?[\\d${SEPARATORS}]+$`);
+/** An occurrence in a string: where it is, what replaces it, and which site number (E.164) it is. */
+export type Match = [start: number, end: number, replacement: string, key: string];
 
-export const trunkOf = (cc: string): string => TRUNKS[cc] ?? (NO_TRUNK.test(cc) ? '' : '0');
+/** Finds the site's numbers in strings and writes tracking numbers in their place. */
+export interface Matcher {
+  /** Every occurrence of a site number in `text`, in order. */
+  find(text: string): Match[];
+  /** `text` with every occurrence replaced, and the matches; undefined when there is none. */
+  replace(text: string): [string, Match[]] | undefined;
+}
+
+const trunkOf = (cc: string): string => TRUNKS[cc] ?? (NO_TRUNK.test(cc) ? '' : '0');
 
 /**
  * Parses a number as a person writes it: `+31 20 123 4567`, `+31 (0)20 123 4567`, `0031 20 1234567`,
@@ -46,26 +62,77 @@ export function parsePhone(written: unknown, country?: string): Phone | undefine
   } else if ((cc = /^[a-z]{2}$/i.test(country!) ? RegExp(country!.toUpperCase() + '(\\d+)').exec(COUNTRIES)?.[1] : '')) {
     const trunk = trunkOf(cc);
     // The North American trunk 1 is optional: 555-555-0123 and 1-555-555-0123 are the same number.
-    nsn = digits.startsWith(trunk) && (cc != '1' || digits.length == 11) ? digits.slice(trunk.length) : digits;
+    nsn = digits.startsWith(trunk) && (cc != '1' || digits.length > 10) ? digits.slice(trunk.length) : digits;
   }
-  return WRITTEN.test(text) && cc && nsn.length > 3 && (cc + nsn).length < 16
+  return RegExp(`^\\+?[\\d${SEPARATORS}]+$`).test(text) && cc && nsn.length > 3 && (cc + nsn).length < 16
     ? { cc, nsn }
     : void invalid(`"${text.slice(0, 40)}" is not a phone number` + (cc ? '' : ' (write it as +CC…, or pass a known country)'));
 }
 
 /**
- * The forms a number is written in, by its digits: 0 `+31 20 123 4567`; 1 `+31 (0)20 123 4567` (also the common
- * `+31 020 …`); 2 `0031 20 1234567`; 3 nationally, `020 123 4567` or `1-555-555-0123`; 4 North America without
- * the trunk, `(555) 555-0123`.
+ * The digits of a number in each written form: 0 `+31 20 123 4567`; 1 `+31 (0)20 123 4567` (also the common
+ * `+31 020 …`); 2 `0031 20 1234567`; 3 nationally, `020 123 4567` or `1-555-555-0123`; 4 North America without the
+ * trunk 1, `(555) 555-0123`. The plus forms are keyed with their `+`.
  */
-export type Form = 0 | 1 | 2 | 3 | 4;
+const forms = ({ cc, nsn }: Phone): string[] => [
+  '+' + cc + nsn,
+  '+' + cc + (trunkOf(cc) == '0' ? '0' : '') + nsn,
+  '00' + cc + nsn,
+  trunkOf(cc) + nsn,
+  cc == '1' ? nsn : '-',
+];
 
-/** The digits of `phone` written in `form` (without the plus sign). */
-export const digitsIn = ({ cc, nsn }: Phone, form: Form): string =>
-  [cc + nsn, cc + (trunkOf(cc) == '0' ? '0' : '') + nsn, '00' + cc + nsn, trunkOf(cc) + nsn, nsn][form]!;
+/**
+ * The tracking number written like `written`, an occurrence of a site number in form `form`: with as many digits,
+ * each digit replaced in place; otherwise grouped as head and last four digits, with the occurrence's separator.
+ */
+const rewrite = (written: string, tracking: Phone, form: number, site: Phone): string => {
+  // A national form only works within one country: otherwise the tracking number is written internationally.
+  if (tracking.cc != site.cc && form > 2) form = 0;
+  const { cc, nsn } = tracking;
+  const digits = forms(tracking)[form]!.replace('+', '');
+  let i = 0;
+  if ((form < 2) == (written[0] == '+') && digits.length == written.replace(/\D/g, '').length) {
+    return written.replace(/\d/g, () => digits[i++]!);
+  }
+  const head = nsn.slice(0, -4);
+  const split = head.length > 4 ? -3 : 9;
+  const groups = [head.slice(0, split), head.slice(split), nsn.slice(-4)].filter(Boolean);
+  if (form == 1 && trunkOf(cc) == '0') groups[0] = '(0)' + groups[0];
+  if (form == 3) groups[0] = trunkOf(cc) + groups[0];
+  if (form < 3) groups.unshift((form == 2 ? '00' : '+') + cc);
+  return groups.join(/[^\d+()]/.exec(written.slice(1))?.[0] ?? '');
+};
 
-/** Every written form of a number as `[digits, form]`, digits prefixed with `+` for the plus forms. */
-export const writtenForms = (phone: Phone): [string, Form][] =>
-  ([0, 1, 2, 3, 4] as Form[])
-    .filter((form) => form < 4 || phone.cc == '1')
-    .map((form) => [(form < 2 ? '+' : '') + digitsIn(phone, form), form]);
+/**
+ * A matcher for `{ siteNumber: trackingNumber }`. When a key or value is not a phone number it reports a config
+ * error (the npm API throws) and returns undefined.
+ */
+export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
+  const lookup = new Map<string, [Phone, number, Phone]>();
+  for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
+    const site = parsePhone(key, country);
+    const tracking = site && parsePhone(value, country);
+    if (!tracking) return;
+    forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!]));
+  }
+  const find = (text: string): Match[] =>
+    [...text.matchAll(RUN)].flatMap(({ 0: run, index: at }) => {
+      const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
+      const end = at + run.length;
+      return entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
+        ? [[at, end, rewrite(run, ...entry), '+' + entry[2].cc + entry[2].nsn] as Match]
+        : [];
+    });
+  return (
+    replacements && {
+      find,
+      replace(text) {
+        const matches = find(text);
+        let out = text;
+        for (const [start, end, replacement] of matches.slice().reverse()) out = out.slice(0, start) + replacement + out.slice(end);
+        return matches[0] && [out, matches];
+      },
+    }
+  );
+}

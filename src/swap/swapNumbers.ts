@@ -1,5 +1,5 @@
 import { invalid } from '../lib/invalid.js';
-import { createMatcher, type Match, type Matcher } from './createMatcher.js';
+import { createMatcher, type Match, type Matcher } from './phone.js';
 
 export interface SwapOptions {
   /** Keep swapping content that is added or changed later (MutationObserver). Default false. */
@@ -25,7 +25,7 @@ export interface SwapHandle {
 }
 
 /** Elements that continue a line of text: a number split over them is still one number. */
-const INLINE = /^(a|abbr|b|bdi|bdo|cite|code|data|dfn|em|font|i|kbd|label|mark|nobr|q|s|samp|small|span|strong|sub|sup|time|u|var|wbr|#text)$/;
+const INLINE = /^(a|abbr|b|bdi|em|font|i|label|mark|nobr|small|span|strong|sub|sup|time|u|wbr|#text)$/;
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 
 /**
@@ -69,10 +69,15 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   };
 
   const swapAttribute = (element: Element, name: string): void => {
-    const value = element.getAttribute(name);
-    const result = value && (name == 'href' ? matcher!.replaceHref(value) : matcher!.replace(value));
+    const value = element.getAttribute(name) || '';
+    // tel:, sms: and callto: links. Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
+    const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : /^((?:tel|sms|callto):(?:\/\/)?)([^;?,]*)/i.exec(value) || [];
+    const result = number && matcher!.replace(scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number);
     if (result && !element.closest(ignore)) {
-      write(element, name, result[0]);
+      let out = result[0];
+      if (/%2b/i.test(number)) out = out.replace('+', '%2B');
+      if (number.includes('%20')) out = out.replace(/ /g, '%20');
+      write(element, name, scheme + out + value.slice(scheme.length + number.length));
       counted(result[1]);
     }
   };
@@ -84,23 +89,13 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     const out = texts.slice();
     // The last match first, so the offsets of earlier matches in the same node stay valid.
     for (const [start, end, replacement] of matches.slice().reverse()) {
-      let rest = replacement;
+      const same = replacement.length == end - start;
       let at = 0;
       texts.forEach((text, i) => {
         const from = Math.max(start - at, 0);
         const to = Math.min(end - at, text.length);
-        if (from < to) {
-          // With as many characters, each node keeps its positions. Otherwise each node keeps as many digits as it
-          // had and the last one takes the rest.
-          let take = replacement.length == end - start ? to - from : rest.length;
-          if (take == rest.length && at + to < end) {
-            for (let digits = text.slice(from, to).replace(/\D/g, '').length, i = (take = 0); digits; take = ++i) {
-              digits -= +/\d/.test(rest[i] ?? '0');
-            }
-          }
-          out[i] = out[i]!.slice(0, from) + rest.slice(0, take) + out[i]!.slice(to);
-          rest = rest.slice(take);
-        }
+        // With as many characters each node keeps its own positions; otherwise the first node takes the number.
+        if (from < to) out[i] = out[i]!.slice(0, from) + (same ? replacement.slice(at + from - start, at + to - start) : at > start ? '' : replacement) + out[i]!.slice(to);
         at += text.length;
       });
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { attribute, type Visit } from '../../src/source/attribute';
+import { attribute } from '../../src/source/attribute';
 import { detectSource } from '../../src/source/detectSource';
 import { VISIT_COOKIE, forgetVisit, trackVisit } from '../../src/storage/visit';
 

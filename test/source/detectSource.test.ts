@@ -218,11 +218,13 @@ describe('custom rules', () => {
   });
 
   test.each([
-    [[{ path: '/x' }], /rules\[0\].*"pool"/],
-    [[{ pool: 'a', path: 42 }], /rules\[0\] \("a"\).*"path"/],
-    [[{ pool: 'ok' }, { pool: 'b', medium: '~(' }], /rules\[1\] \("b"\).*regular expression/],
-    [[{ pool: 'c', colour: 'red' }], /rules\[0\] \("c"\).*"colour" is not a condition/],
-    [[{ pool: 'd', params: 'x' }], /"params"/],
+    [[{ path: '/x' }], /rules\[0\]: "pool" must name a pool/],
+    [[{ pool: 'a', path: 42 }], /rules\[0\] \("a"\): "path" is not a condition/],
+    [[{ pool: 'ok' }, { pool: 'b', medium: '~(' }], /rules\[1\] \("b"\): "medium" .*regular expression/],
+    [[{ pool: 'c', colour: 'red' }], /rules\[0\] \("c"\): "colour" is not a condition/],
+    [[{ pool: 'd', params: 'x' }], /rules\[0\] \("d"\): "params"/],
+    [[{ pool: 'e', params: { ref: 42 } }], /rules\[0\] \("e"\): "params.ref"/],
+    [[null], /rules\[0\]: "pool"/],
     ['not an array', /"rules" must be an array/],
   ])('an invalid rule throws an error naming it (%#)', (bad, message) => {
     expect(() => detectSource({ url: SITE, rules: bad as Rule[] })).toThrow(message);
