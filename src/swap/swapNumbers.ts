@@ -104,18 +104,23 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     line = [];
   };
 
+  /** Swaps and observes an element's open shadow root. */
+  const shadowOf = (element: Node): void => {
+    const shadow = (element as Element).shadowRoot;
+    if (shadow) {
+      scan(shadow);
+      watch(shadow);
+    }
+  };
+
   /** Walks `node`'s subtree, swapping each line of text as a block boundary ends it. */
   const walk = (node: Node): void => {
     for (let child = node.firstChild; child; child = child.nextSibling) {
-      const shadow = (child as Element).shadowRoot;
       if (child.nodeType == 3) line.push(child as Text);
       else if (child.nodeType == 1) {
         const inline = INLINE.test(child.nodeName.toLowerCase()) && !(child as Element).matches(ignore);
         if (!inline) flush();
-        if (shadow) {
-          scan(shadow);
-          watch(shadow);
-        }
+        shadowOf(child);
         if (inline || !(child as Element).matches(ignore)) walk(child);
         if (!inline) flush();
       }
@@ -125,6 +130,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   /** Swaps everything under `node` (text, attributes, open shadow roots) unless it is ignored. */
   const scan = (node: Node): void => {
     if (!(node as Element).closest?.(ignore)) {
+      shadowOf(node);
       walk(node);
       flush();
       for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {

@@ -234,6 +234,11 @@ describe('swapNumbers', () => {
     shadow.innerHTML += '<p>Of 020-123 4567</p>';
     await frame();
     expect(shadow.textContent).toBe('Bel 020 765 4321Of 020-765 4321');
+    const late = document.createElement('div');
+    late.attachShadow({ mode: 'open' }).innerHTML = '<p>020 123 4567</p>';
+    root.append(late);
+    await frame();
+    expect(late.shadowRoot!.textContent).toBe('020 765 4321');
   });
 
   describe('observe', () => {

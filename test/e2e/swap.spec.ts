@@ -1,0 +1,96 @@
+import { expect, test } from '@playwright/test';
+
+// The built ESM engine (dist/swap.js) on the same fixture pages the happy-dom tests use.
+for (const fixture of ['nl-business.html', 'international.html']) {
+  test(`dist/swap.js swaps ${fixture} exactly as expected, and restores it`, async ({ page }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`/test/fixtures/${fixture}`);
+    const result = await page.evaluate(async () => {
+      const { swapNumbers } = await import('/dist/swap.js' as string);
+      const { fixtureConfig, mismatches } = await import('/test/fixtures/expectations.js' as string);
+      const { replacements, options } = fixtureConfig(document);
+      const before = document.documentElement.outerHTML;
+      const handle = swapNumbers(document.documentElement, replacements, options);
+      const failed = mismatches(document);
+      const count = handle.count;
+      handle.restore();
+      return { failed, count, restored: document.documentElement.outerHTML == before };
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.count).toBeGreaterThan(5);
+    expect(result.restored).toBe(true);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('1,000 appended nodes with a number are all swapped before the next frame', async ({ page }) => {
+  await page.goto('/test/fixtures/nl-business.html');
+  const result = await page.evaluate(async () => {
+    const { swapNumbers } = await import('/dist/swap.js' as string);
+    const main = document.querySelector('main')!;
+    const handle = swapNumbers(document.body, { '+31 20 123 4567': '+31 20 765 4321' }, { observe: true });
+    const start = handle.count;
+    return new Promise<{ swapped: number; left: number; count: number }>((resolve) => {
+      requestAnimationFrame(() => {
+        const list = document.createElement('ul');
+        main.append(list);
+        for (let i = 0; i < 1000; i++) {
+          const li = document.createElement('li');
+          li.innerHTML = `Vestiging ${i}: <a href="tel:0201234567"><span>020</span> 123 4567</a>`;
+          list.append(li);
+        }
+        // Mutation observers run before the next frame is rendered.
+        requestAnimationFrame(() => {
+          const texts = [...list.querySelectorAll('a')].map((a) => a.textContent);
+          resolve({
+            swapped: texts.filter((t) => t == '020 765 4321').length,
+            left: texts.filter((t) => t == '020 123 4567').length,
+            count: handle.count - start,
+          });
+        });
+      });
+    });
+  });
+  expect(result).toEqual({ swapped: 1000, left: 0, count: 2000 });
+});
+
+test('swapping a same-length number shifts no layout', async ({ page }) => {
+  await page.goto('/test/fixtures/nl-business.html');
+  const shift = await page.evaluate(async () => {
+    let total = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as (PerformanceEntry & { value: number })[]) total += entry.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const before = total;
+    const { swapNumbers } = await import('/dist/swap.js' as string);
+    swapNumbers(document.documentElement, { '+31 20 123 4567': '+31 20 765 4321' });
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return total - before;
+  });
+  expect(shift).toBe(0);
+});
+
+test('open shadow roots are swapped in Chromium too', async ({ page }) => {
+  await page.goto('/test/fixtures/international.html');
+  const text = await page.evaluate(async () => {
+    const { swapNumbers } = await import('/dist/swap.js' as string);
+    class CallButton extends HTMLElement {
+      constructor() {
+        super();
+        this.attachShadow({ mode: 'open' }).innerHTML = '<a href="tel:+15555550123">Call <b>(555)</b> 555-0123</a>';
+      }
+    }
+    customElements.define('call-button', CallButton);
+    const host = document.createElement('call-button');
+    document.getElementById('shadow-host-wrap')!.append(host);
+    swapNumbers(document.body, { '+1 555 555 0123': '+1 555 555 0199' }, { observe: true });
+    const late = document.createElement('call-button');
+    document.getElementById('shadow-host-wrap')!.append(late);
+    await new Promise((r) => setTimeout(r, 0));
+    const a = host.shadowRoot!.querySelector('a')!;
+    return [a.textContent, a.getAttribute('href'), late.shadowRoot!.textContent];
+  });
+  expect(text).toEqual(['Call (555) 555-0199', 'tel:+15555550199', 'Call (555) 555-0199']);
+});
