@@ -35,6 +35,8 @@ export type Match = [start: number, end: number, replacement: string, key: strin
 
 /** Finds the site's numbers in strings and writes tracking numbers in their place. */
 export interface Matcher {
+  /** Whether `text` has a run of digits long enough to hold a site number: a fast, sound prefilter. */
+  test(text: string): boolean;
   /** Every occurrence of a site number in `text`, in order. */
   find(text: string): Match[];
   /** `text` with every occurrence replaced, and the matches; undefined when there is none. */
@@ -110,14 +112,18 @@ const rewrite = (written: string, tracking: Phone, form: number, site: Phone): s
  */
 export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
   const lookup = new Map<string, [Phone, number, Phone]>();
+  let fewest = 20;
   for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
     const site = parsePhone(key, country);
     const tracking = site && parsePhone(value, country);
     if (!tracking) return;
     forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!]));
+    fewest = Math.min(fewest, site!.nsn.length + (trunkOf(site!.cc) == '0' ? 1 : 0));
   }
+  // A run with as many digits as the shortest written form: one native test spares most text (prices, dates).
+  const candidate = RegExp(`\\d([${SEPARATORS}]*\\d){${fewest - 1}}`);
   const find = (text: string): Match[] =>
-    [...text.matchAll(RUN)].flatMap(({ 0: run, index: at }) => {
+    (candidate.test(text) ? [...text.matchAll(RUN)] : []).flatMap(({ 0: run, index: at }) => {
       const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
       const end = at + run.length;
       return entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
@@ -126,6 +132,7 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     });
   return (
     replacements && {
+      test: (text) => candidate.test(text),
       find,
       replace(text) {
         const matches = find(text);

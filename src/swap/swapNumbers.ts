@@ -25,7 +25,7 @@ export interface SwapHandle {
 }
 
 /** Elements that continue a line of text: a number split over them is still one number. */
-const INLINE = /^(a|abbr|b|bdi|em|font|i|label|mark|nobr|small|span|strong|sub|sup|time|u|wbr|#text)$/;
+const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 
 /**
@@ -38,12 +38,14 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
   const attributes = ['aria-label', 'title', 'alt', 'href'].concat(options.attributes || []);
-  const selector = attributes.map((name) => `[${name}]`).join();
+  // Only links that dial: the selector filters natively, so a page of ordinary links costs nothing.
+  const selector = attributes.map((name) => (name == 'href' ? '[href^="tel:" i],[href^="sms:" i],[href^="callto:" i]' : `[${name}]`)).join();
   /** Node → attribute name ('' for text) → [original, what we wrote]. */
   const records = new Map<Node, Record<string, [string, string]>>();
   const found = new Set<string>();
   let count = 0;
   let line: Text[] = [];
+  let lineText = '';
   let observer: MutationObserver | undefined;
   let matcher: Matcher | undefined;
   try {
@@ -82,10 +84,21 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     }
   };
 
-  /** Swaps the text nodes of the current line: text that reads as one, over inline elements. */
+  /** Ends the current line: swaps the numbers in its text nodes, which read as one text over inline elements. */
   const flush = (): void => {
-    const texts = line.map((node) => node.data);
-    const matches = matcher!.find(texts.join(''));
+    const nodes = line;
+    const joined = lineText;
+    // One native test spares nearly every line: without a long enough run of digits there is no number. Such a
+    // line's array is reused: a pass ends thousands of lines.
+    lineText = '';
+    if (!joined || !matcher!.test(joined)) return void (line.length = 0);
+    line = [];
+    const texts = nodes.map((node) => node.data);
+    const matches = matcher!.find(joined).filter(([start, end]) => {
+      // Only matches pay for ignore checks: every node a match covers must be outside ignored elements.
+      let at = 0;
+      return texts.every((text, i) => (at += text.length) <= start || at - text.length >= end || !nodes[i]!.parentElement?.closest(ignore));
+    });
     const out = texts.slice();
     // The last match first, so the offsets of earlier matches in the same node stay valid.
     for (const [start, end, replacement] of matches.slice().reverse()) {
@@ -99,43 +112,44 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         at += text.length;
       });
     }
-    line.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
+    nodes.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
     counted(matches);
-    line = [];
   };
 
-  /** Swaps and observes an element's open shadow root. */
-  const shadowOf = (element: Node): void => {
-    const shadow = (element as Element).shadowRoot;
-    if (shadow) {
-      scan(shadow);
-      watch(shadow);
-    }
+  /** The nearest ancestor of `node` that is not inline, or `root`. */
+  const blockOf = (node: Node): Node => {
+    let block = node.parentNode!;
+    while (block != root && block.parentNode && INLINE.has((block as Element).localName)) block = block.parentNode;
+    return block;
   };
 
-  /** Walks `node`'s subtree, swapping each line of text as a block boundary ends it. */
-  const walk = (node: Node): void => {
-    for (let child = node.firstChild; child; child = child.nextSibling) {
-      if (child.nodeType == 3) line.push(child as Text);
-      else if (child.nodeType == 1) {
-        const inline = INLINE.test(child.nodeName.toLowerCase()) && !(child as Element).matches(ignore);
-        if (!inline) flush();
-        shadowOf(child);
-        if (inline || !(child as Element).matches(ignore)) walk(child);
-        if (!inline) flush();
-      }
-    }
-  };
-
-  /** Swaps everything under `node` (text, attributes, open shadow roots) unless it is ignored. */
+  /**
+   * Swaps everything under `node`: text, attributes, open shadow roots. One pass in document order builds lines
+   * (text over inline elements); an element that is not inline, or text of another block, ends a line.
+   */
   const scan = (node: Node): void => {
-    if (!(node as Element).closest?.(ignore)) {
-      shadowOf(node);
-      walk(node);
-      flush();
-      for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
-        for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
+    const walker = (node.ownerDocument || (node as Document)).createTreeWalker(node, 5 /* SHOW_ELEMENT | SHOW_TEXT */);
+    let block: Node | undefined;
+    for (let n: Node | null = node; n; n = walker.nextNode()) {
+      if (n.nodeType == 3) {
+        const own = blockOf(n);
+        if (own != block) flush();
+        block = own;
+        line.push(n as Text);
+        lineText += (n as Text).data;
+      } else if (!INLINE.has((n as Element).localName)) {
+        flush();
+        block = undefined;
+        const shadow = (n as Element).shadowRoot;
+        if (shadow) {
+          scan(shadow);
+          watch(shadow);
+        }
       }
+    }
+    flush();
+    for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
+      for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
     }
   };
 
@@ -148,8 +162,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       for (const { type, target, addedNodes, attributeName } of mutations) {
         if (type == 'attributes') swapAttribute(target as Element, attributeName!);
         for (let node of type == 'characterData' ? [target] : addedNodes) {
-          // Text and inline elements join the line around them: swap the block they are in.
-          while (node.parentNode && node != root && INLINE.test(node.nodeName.toLowerCase())) node = node.parentNode;
+          // Text and inline elements join the line around them: swap the block they are in, once per batch.
+          if (node.nodeType == 3 || INLINE.has((node as Element).localName)) node = blockOf(node);
           if (node.isConnected && !done.has(node)) scan(node);
           done.add(node);
         }

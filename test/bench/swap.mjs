@@ -1,0 +1,107 @@
+// Swap engine in real Chromium (the built script tag): a 10,000-element page with 100 occurrences of the site's
+// number in several formats. Prints medians of several repetitions measured in one run.
+import { fileURLToPath } from 'node:url';
+import { launch, median } from './browser.mjs';
+
+const SCRIPT = fileURLToPath(new URL('../../dist/callswap.min.js', import.meta.url));
+const FORMATS = ['020 123 4567', '+31 (0)20-123 45 67', '0031201234567', '<span>020</span> 123 4567', '020-1234567'];
+
+/** A page of 2,000 cards × 5 elements = 10,000 elements, every 20th card with a number: 100 occurrences. */
+export const bigPage = () => {
+  let html = '<main>';
+  for (let i = 0; i < 2000; i++) {
+    const number = i % 20 == 0 ? FORMATS[(i / 20) % FORMATS.length] : `order ${100000 + i}`;
+    html += `<div class="card"><h3>Product ${i}</h3><p>Price € ${i},95 — in stock since 2024-0${(i % 9) + 1}-1${i % 10}</p><span>Call ${number}</span>
+<a href="/p/${i}">details</a></div>
+`;
+  }
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Bench</title></head><body>${html}</main></body></html>`;
+};
+
+export async function benchSwap() {
+  const browser = await launch();
+  const page = await browser.newPage();
+  await page.setContent(bigPage());
+  await page.addScriptTag({ path: SCRIPT });
+  const result = await page.evaluate(async (reps) => {
+    const elements = document.body.querySelectorAll('*').length;
+    // Long tasks while callswap swaps (the memory loop below is one long task of its own, by design).
+    const longTasks = [];
+    const longTaskObserver = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+    longTaskObserver.observe({ type: 'longtask' });
+    let shift = 0;
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => (shift += e.value))).observe({ type: 'layout-shift' });
+    const replacements = { '+31 20 123 4567': '+31 20 765 4321' };
+    const bare = [];
+    const swap = [];
+    let count = 0;
+    for (let i = 0; i < reps; i++) {
+      let t = performance.now();
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      let length = 0;
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) length += n.data.length;
+      bare.push(performance.now() - t);
+      t = performance.now();
+      const handle = callswap.swapNumbers(document.body, replacements, { observe: true });
+      swap.push(performance.now() - t);
+      count = handle.count;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      handle.restore();
+      if (!length) throw new Error('no text');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    longTaskObserver.disconnect();
+    // Dynamic: 1,000 appended nodes each with a number, swapped before the next frame.
+    const handle = callswap.swapNumbers(document.body, replacements, { observe: true });
+    const list = document.createElement('div');
+    document.body.append(list);
+    const t = performance.now();
+    const dynamic = await new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        for (let i = 0; i < 1000; i++) {
+          const p = document.createElement('p');
+          p.innerHTML = `Branch ${i}: <a href="tel:0201234567"><span>020</span> 123 4567</a>`;
+          list.append(p);
+        }
+        requestAnimationFrame(() =>
+          resolve({ swapped: [...list.querySelectorAll('a')].filter((a) => a.textContent == '020 765 4321').length, ms: performance.now() - t }),
+        );
+      }),
+    );
+    handle.restore();
+    list.remove();
+    // Memory: 1,000 swap/restore cycles on fresh nodes that the page then removes.
+    const heap = () => (gc(), performance.memory.usedJSHeapSize);
+    const cycle = () => {
+      const box = document.createElement('section');
+      box.innerHTML = '<p>Bel <b>020</b> 123 4567</p><a href="tel:+31201234567" title="020 123 4567">x</a>';
+      document.body.append(box);
+      const h = callswap.swapNumbers(box, replacements, { observe: true });
+      h.restore();
+      box.remove();
+    };
+    for (let i = 0; i < 100; i++) cycle();
+    const before = heap();
+    for (let i = 0; i < 1000; i++) cycle();
+    const after = heap();
+    return { elements, count, bare, swap, longTasks, shift, dynamic, heapGrowth: after - before };
+  }, 9);
+  await browser.close();
+  const bare = median(result.bare);
+  const swap = median(result.swap);
+  return [
+    { name: `page: elements / occurrences swapped`, value: `${result.elements} / ${result.count}` },
+    { name: 'bare TreeWalker text pass (median of 9)', value: `${bare.toFixed(2)} ms` },
+    { name: 'callswap initial pass (median of 9)', value: `${swap.toFixed(2)} ms` },
+    { name: 'ratio callswap / bare TreeWalker', value: `${(swap / bare).toFixed(2)}×`, goal: '≤ 1.5×' },
+    { name: 'longest task while swapping', value: `${Math.max(0, ...result.longTasks).toFixed(0)} ms`, goal: 'none > 50 ms' },
+    { name: 'layout shift (same-length numbers)', value: result.shift.toFixed(4), goal: '0' },
+    { name: '1,000 appended nodes swapped before the next frame', value: `${result.dynamic.swapped} / 1000`, goal: '1000 / 1000' },
+    { name: 'JS heap growth over 1,000 swap/restore cycles', value: `${(result.heapGrowth / 1024).toFixed(0)} KiB`, goal: '≈ 0' },
+  ];
+}
+
+if (import.meta.url == `file://${process.argv[1]}`) {
+  console.log('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
+  for (const r of await benchSwap()) console.log(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
+}
