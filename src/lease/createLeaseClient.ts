@@ -1,0 +1,313 @@
+import type { Source } from '../source/types.js';
+import { readHeartbeat, readLease, type Lease, type PoolEvent } from './protocol.js';
+import { postJson, sendBeacon, type FailureCode } from './request.js';
+
+export interface LeaseEvents {
+  lease: { session: string; numbers: Record<string, string>; ttl: number };
+  expire: { session: string };
+  error: { code: FailureCode; message: string };
+}
+
+export interface LeaseOptions {
+  /** The pool endpoint, e.g. `https://pool.example.com/v1`. */
+  endpoint: string;
+  site: string;
+  /** The site's numbers, E.164. */
+  targets: string[];
+  source: Source;
+  /** The visitor's session (its start time): a new session leases anew. */
+  visit: number;
+  /** A random first-party id, or null when none may be kept. */
+  visitor: string | null;
+  /** Milliseconds before a lease request gives up. Default 3000. */
+  timeout?: number;
+  /** Called when the numbers to show change; `{}` when the lease is gone. */
+  onNumbers(numbers: Record<string, string>): void;
+  onEvent<K extends keyof LeaseEvents>(event: K, detail: LeaseEvents[K]): void;
+}
+
+/** A running lease: one per visitor session, kept by one tab's heartbeats for every tab. */
+export interface LeaseClient {
+  /** Site number → tracking number now leased (`{}` when none). */
+  readonly numbers: Record<string, string>;
+  readonly session: string | undefined;
+  /** Sends a page event about the current lease (sendBeacon, text/plain JSON). */
+  send(type: PoolEvent['type'], targets?: string[]): void;
+  /** Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs. */
+  stop(): void;
+}
+
+/** What localStorage keeps: the lease, what it was for, and when it expires (ms). */
+interface Stored extends Lease {
+  endpoint: string;
+  visit: number;
+  expires: number;
+}
+
+export const LEASE_KEY = '_callswap_lease';
+export const FAILED_KEY = '_callswap_failed';
+/** While the pool fails, one lease attempt per visitor per this many ms at most. */
+const FAILED_PAUSE = 30_000;
+/** Requests per page view at most, retries included. */
+const ATTEMPTS = 3;
+/** Longest Retry-After we wait for within a page view (ms); longer ones end the attempt. */
+const LONGEST_WAIT = 10_000;
+
+const RETRY: FailureCode[] = ['timeout', 'network', 'unavailable', 'rate_limited'];
+const MESSAGES: Record<FailureCode, string> = {
+  timeout: 'the pool did not answer in time',
+  network: 'the pool could not be reached',
+  bad_request: 'the pool refused the request',
+  unknown_site: 'the pool does not know this site',
+  gone: 'the lease is gone',
+  rate_limited: 'the pool asked to slow down',
+  unavailable: 'the pool is unavailable',
+  invalid_response: 'the pool answered something that is not a valid lease',
+  backoff: 'the pool failed recently; not asking again yet',
+};
+
+const storage = (): Storage | undefined => {
+  try {
+    return localStorage;
+  } catch {
+    return;
+  }
+};
+
+/**
+ * Leases tracking numbers for the visit, or reuses the stored lease of this visitor session synchronously (its
+ * numbers are known before this returns). One tab, elected with Web Locks, sends heartbeats while any tab is
+ * visible; BroadcastChannel (storage events without it) shares changes. Every failure is an `error` event and
+ * leaves `numbers` empty: the page keeps its own numbers. Never throws.
+ */
+export function createLeaseClient(options: LeaseOptions): LeaseClient {
+  const { endpoint, site, targets, timeout = 3000, onNumbers, onEvent } = options;
+  const key = `${LEASE_KEY}:${site}`;
+  const failedKey = `${FAILED_KEY}:${site}`;
+  const locks = typeof navigator != 'undefined' ? navigator.locks : undefined;
+  let lease: Stored | undefined;
+  let stopped = false;
+  let leader = false;
+  let viewed = false;
+  let lastBeat = 0;
+  let othersVisible = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pinger: ReturnType<typeof setInterval> | undefined;
+  let channel: BroadcastChannel | undefined;
+  let release: (() => void) | undefined;
+  let queue: AbortController | undefined;
+
+  const url = (path: string): string => `${endpoint}/sessions${path}`;
+  const page = (): string => location.pathname.slice(0, 2048);
+  const error = (code: FailureCode): void => onEvent('error', { code, message: `callswap: ${MESSAGES[code]}` });
+
+  /** The stored lease when it belongs to this endpoint and visitor session and has not expired. */
+  const read = (): Stored | undefined => {
+    try {
+      const stored = JSON.parse(storage()?.getItem(key) || 'null') as Stored | null;
+      return stored && stored.endpoint == endpoint && stored.visit == options.visit && stored.expires > Date.now() && readLease(stored, targets)
+        ? stored
+        : undefined;
+    } catch {
+      return;
+    }
+  };
+
+  /** Takes a lease (or none) as the current one; `share` also stores it and tells the other tabs. */
+  const adopt = (next: Stored | undefined, share?: boolean): void => {
+    const before = JSON.stringify(lease?.numbers || {});
+    const previous = lease;
+    lease = next;
+    if (share) {
+      try {
+        if (next) storage()?.setItem(key, JSON.stringify(next));
+        else storage()?.removeItem(key);
+      } catch {
+        // Storage full or blocked: this tab still has the lease.
+      }
+      channel?.postMessage(next ? { lease: next } : { expire: true });
+    }
+    if (!next && previous) onEvent('expire', { session: previous.session });
+    if (JSON.stringify(next?.numbers || {}) != before) onNumbers({ ...next?.numbers });
+    if (next && !viewed) {
+      viewed = true;
+      send('pageview');
+    }
+    if (next && leader) schedule(next.heartbeat * 1000);
+  };
+
+  const send = (type: PoolEvent['type'], sent?: string[]): void => {
+    if (lease) sendBeacon(url(`/${lease.session}/events`), sent ? { type, page: page(), targets: sent } : { type, page: page() });
+  };
+
+  const withLock = (name: string, fn: () => Promise<void>): Promise<void> =>
+    (locks ? (locks.request(`callswap:${site}:${name}`, fn) as Promise<unknown>) : fn()).then(() => undefined, () => undefined);
+
+  /** Leases, unless another tab just did: one tab at a time asks, the next re-reads what the first stored. */
+  const obtain = (): Promise<void> =>
+    withLock('lease', async () => {
+      const stored = read();
+      if (stored || stopped) return adopt(stored);
+      const until = Number(storage()?.getItem(failedKey)) || 0;
+      if (Date.now() < until) return error('backoff');
+      let code: FailureCode = 'invalid_response';
+      let pause = FAILED_PAUSE;
+      for (let attempt = 0; attempt < ATTEMPTS && !stopped; attempt++) {
+        const { visitor, source } = options;
+        const answer = await postJson(url(''), { site, visitor, targets, source, page: page() }, timeout);
+        const got = answer.ok && readLease(answer.body, targets);
+        if (got) {
+          storage()?.removeItem(failedKey);
+          adopt({ ...got, endpoint, visit: options.visit, expires: Date.now() + got.ttl * 1000 }, true);
+          lastBeat = Date.now();
+          return onEvent('lease', { session: got.session, numbers: { ...got.numbers }, ttl: got.ttl });
+        }
+        code = answer.ok ? 'invalid_response' : answer.code;
+        const wait = !answer.ok && answer.retryAfter != null ? answer.retryAfter * 1000 : 500 * 2 ** attempt * (0.5 + Math.random() / 2);
+        pause = Math.max(FAILED_PAUSE, wait);
+        if (!RETRY.includes(code) || wait > LONGEST_WAIT || attempt == ATTEMPTS - 1) break;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      try {
+        storage()?.setItem(failedKey, String(Date.now() + pause));
+      } catch {
+        // Without storage the three-request limit per page view still holds.
+      }
+      error(code);
+    });
+
+  const schedule = (delay: number): void => {
+    clearTimeout(timer);
+    if (!stopped && leader) timer = setTimeout(beat, delay);
+  };
+
+  /** The leader's heartbeat: only while some tab is visible; a gone lease is taken off the page at once. */
+  const beat = async (): Promise<void> => {
+    const current = lease || read();
+    if (!leader || stopped || !current) return;
+    const visible = document.visibilityState == 'visible';
+    if (visible || Date.now() - othersVisible < current.heartbeat * 2000) {
+      lastBeat = Date.now();
+      const answer = await postJson(url(`/${current.session}/heartbeat`), { page: page(), visible }, timeout);
+      const beaten = answer.ok && readHeartbeat(answer.body, targets);
+      if (lease && lease.session != current.session) return;
+      if (beaten) {
+        adopt({ ...current, numbers: beaten.numbers || current.numbers, ttl: beaten.ttl, expires: Date.now() + beaten.ttl * 1000 }, true);
+      } else if (!answer.ok && (answer.code == 'gone' || answer.code == 'unknown_site')) {
+        adopt(undefined, true);
+        return void obtain();
+      } else error(answer.ok ? 'invalid_response' : answer.code);
+    }
+    if (current.expires < Date.now()) {
+      // The server let it go after its ttl: lease again.
+      adopt(undefined, true);
+      return void obtain();
+    }
+    schedule(current.heartbeat * 1000);
+  };
+
+  /** Beat now when the last beat is older than half an interval (a tab became visible or the page resumed). */
+  const beatSoon = (): void => {
+    if (leader && lease && Date.now() - lastBeat > lease.heartbeat * 500) schedule(0);
+  };
+
+  const onMessage = ({ data }: MessageEvent): void => {
+    if (data?.lease) adopt(readLease(data.lease, targets) && data.lease.visit == options.visit ? (data.lease as Stored) : lease);
+    else if (data?.expire) adopt(undefined);
+    else if (data?.visible) {
+      othersVisible = Date.now();
+      beatSoon();
+    }
+  };
+
+  const onStorage = (event: StorageEvent): void => {
+    if (event.key == key) adopt(read());
+  };
+
+  const onVisibility = (): void => {
+    if (document.visibilityState != 'visible') return;
+    channel?.postMessage({ visible: true });
+    beatSoon();
+  };
+
+  /** Takes part: a channel to the other tabs and a place in line for leadership. */
+  const join = (): void => {
+    if (typeof BroadcastChannel == 'function') {
+      channel = new BroadcastChannel(`callswap:${site}`);
+      channel.onmessage = onMessage;
+    }
+    // Visible tabs tell the leader they are there, so it keeps beating while it is hidden itself.
+    pinger = setInterval(() => document.visibilityState == 'visible' && channel?.postMessage({ visible: true }), 30_000);
+    const lead = (): Promise<void> => {
+      leader = true;
+      beatSoon();
+      if (lease) schedule(Math.max(0, lease.heartbeat * 1000 - (Date.now() - lastBeat)));
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    // A queued request is aborted when the page leaves, so a page in the back/forward cache never becomes leader.
+    queue = typeof AbortController == 'function' ? new AbortController() : undefined;
+    if (locks) locks.request(`callswap:${site}`, { signal: queue?.signal }, lead).catch(() => undefined).finally(() => (leader = false));
+    else void lead();
+  };
+
+  /** Leaves for the back/forward cache (or for good): no lock, no channel, no timer stays behind. */
+  const leave = (): void => {
+    clearTimeout(timer);
+    clearInterval(pinger);
+    release?.();
+    release = undefined;
+    queue?.abort();
+    leader = false;
+    channel?.close();
+    channel = undefined;
+  };
+
+  const onPageHide = (): void => {
+    send('pagehide');
+    leave();
+  };
+
+  const onPageShow = (event: PageTransitionEvent): void => {
+    if (!event.persisted || stopped) return;
+    join();
+    const stored = read();
+    if (stored) adopt(stored);
+    else if (lease) {
+      adopt(undefined);
+      void obtain();
+    }
+  };
+
+  lease = read();
+  // A heartbeat renews `expires`, so the stored lease tells when any tab last beat.
+  if (lease) lastBeat = lease.expires - lease.ttl * 1000;
+  addEventListener('pagehide', onPageHide);
+  addEventListener('pageshow', onPageShow);
+  addEventListener('storage', onStorage);
+  document.addEventListener('visibilitychange', onVisibility);
+  document.addEventListener('resume', beatSoon);
+  join();
+  if (lease) {
+    viewed = true;
+    send('pageview');
+  } else void obtain();
+
+  return {
+    get numbers() {
+      return { ...lease?.numbers };
+    },
+    get session() {
+      return lease?.session;
+    },
+    send,
+    stop() {
+      stopped = true;
+      leave();
+      removeEventListener('pagehide', onPageHide);
+      removeEventListener('pageshow', onPageShow);
+      removeEventListener('storage', onStorage);
+      document.removeEventListener('visibilitychange', onVisibility);
+      document.removeEventListener('resume', beatSoon);
+    },
+  };
+}

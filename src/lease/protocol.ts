@@ -1,0 +1,74 @@
+// The pool protocol's messages, as the SDK sends and checks them. examples/pool-server/openapi.json is the
+// contract; these types mirror it and the tests check both against it.
+import type { Source } from '../source/types.js';
+
+/** POST {endpoint}/sessions */
+export interface LeaseRequest {
+  site: string;
+  /** A random first-party id; null when no persistent id may be kept (Global Privacy Control). */
+  visitor: string | null;
+  /** The site's numbers, E.164. */
+  targets: string[];
+  source: Source;
+  /** The page path. */
+  page: string;
+}
+
+/** 201 from POST {endpoint}/sessions: site number → tracking number, and timings in seconds. */
+export interface Lease {
+  session: string;
+  numbers: Record<string, string>;
+  ttl: number;
+  heartbeat: number;
+}
+
+/** 200 from POST {endpoint}/sessions/{session}/heartbeat */
+export interface Heartbeat {
+  ttl: number;
+  numbers?: Record<string, string>;
+}
+
+/** POST {endpoint}/sessions/{session}/events, by sendBeacon as text/plain JSON. */
+export interface PoolEvent {
+  type: 'pageview' | 'pagehide' | 'missing_target' | 'vitals';
+  page: string;
+  targets?: string[];
+}
+
+/** The server chooses ttl and heartbeat; the client keeps them within these bounds (seconds). */
+export const TTL_BOUNDS = [60, 86_400] as const;
+export const HEARTBEAT_BOUNDS = [10, 600] as const;
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const SESSION = /^[\w-]{8,128}$/;
+
+const clamp = (value: number, [min, max]: readonly [number, number]): number => Math.min(max, Math.max(min, value));
+
+/** Tracking numbers for the asked targets only, each E.164; undefined for anything else. */
+const readNumbers = (numbers: unknown, targets: string[]): Record<string, string> | undefined => {
+  if (!numbers || typeof numbers != 'object' || Array.isArray(numbers)) return;
+  const entries = Object.entries(numbers);
+  return entries.every(([target, number]) => targets.includes(target) && typeof number == 'string' && E164.test(number))
+    ? Object.fromEntries(entries)
+    : undefined;
+};
+
+/**
+ * A lease answer checked against what was asked: a session id, E.164 numbers for asked targets only, and
+ * numeric timings (clamped, heartbeat at most half the ttl). Undefined when anything is off: a failure.
+ */
+export function readLease(body: unknown, targets: string[]): Lease | undefined {
+  const lease = body as Lease;
+  const numbers = lease && readNumbers(lease.numbers, targets);
+  if (!numbers || typeof lease.session != 'string' || !SESSION.test(lease.session) || !(lease.ttl > 0) || !(lease.heartbeat > 0)) return;
+  const ttl = clamp(lease.ttl, TTL_BOUNDS);
+  return { session: lease.session, numbers, ttl, heartbeat: Math.min(clamp(lease.heartbeat, HEARTBEAT_BOUNDS), ttl / 2) };
+}
+
+/** A heartbeat answer checked the same way; undefined when anything is off. */
+export function readHeartbeat(body: unknown, targets: string[]): Heartbeat | undefined {
+  const beat = body as Heartbeat;
+  const numbers = beat?.numbers === undefined ? undefined : readNumbers(beat.numbers, targets);
+  if (!(beat?.ttl > 0) || (beat.numbers !== undefined && !numbers)) return;
+  return numbers ? { ttl: clamp(beat.ttl, TTL_BOUNDS), numbers } : { ttl: clamp(beat.ttl, TTL_BOUNDS) };
+}

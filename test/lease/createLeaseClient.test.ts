@@ -1,0 +1,311 @@
+import { http, HttpResponse, delay } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { FAILED_KEY, LEASE_KEY, createLeaseClient, type LeaseClient, type LeaseOptions } from '../../src/lease/createLeaseClient';
+import { detectSource } from '../../src/source/detectSource';
+import { validator } from '../protocol';
+
+const ENDPOINT = 'https://pool.test/v1';
+const SITE = 'demo';
+const TARGETS = ['+31201234567', '+31885454000'];
+const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+const LEASED = { session: 'sess-0001-abcdef', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 };
+
+/** What the pool saw: request paths and bodies, each checked against the OpenAPI schema of its operation. */
+let seen: { path: string; body: unknown }[] = [];
+/** How the pool answers lease requests (one entry per request, the last repeats). */
+let leaseAnswers: (() => Response | Promise<Response>)[] = [];
+let beatAnswers: (() => Response | Promise<Response>)[] = [];
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) => HttpResponse.json(body as object, { status, headers: { ...CORS, ...headers } });
+const next = (answers: (() => Response | Promise<Response>)[]) => (answers.length > 1 ? answers.shift()! : answers[0]!)();
+
+const server = setupServer(
+  http.options(`${ENDPOINT}/*`, () => new HttpResponse(null, { status: 204, headers: CORS })),
+  http.post(`${ENDPOINT}/sessions`, async ({ request }) => {
+    const body = await request.json();
+    seen.push({ path: '/sessions', body });
+    expect(validator('LeaseRequest')(body), JSON.stringify(validator('LeaseRequest').errors)).toBe(true);
+    return next(leaseAnswers);
+  }),
+  http.post(`${ENDPOINT}/sessions/:session/heartbeat`, async ({ request, params }) => {
+    const body = await request.json();
+    seen.push({ path: `/sessions/${params.session}/heartbeat`, body });
+    expect(validator('HeartbeatRequest')(body)).toBe(true);
+    return next(beatAnswers);
+  }),
+  http.post(`${ENDPOINT}/sessions/:session/events`, async ({ request, params }) => {
+    const body = JSON.parse(await request.text());
+    seen.push({ path: `/sessions/${params.session}/events`, body });
+    expect(validator('Event')(body)).toBe(true);
+    return new HttpResponse(null, { status: 204, headers: CORS });
+  }),
+);
+
+const source = detectSource({ url: 'https://www.example.com/?utm_source=google&utm_medium=cpc&gclid=abc' });
+let clients: LeaseClient[] = [];
+const start = (overrides: Partial<LeaseOptions> = {}) => {
+  const log = { numbers: [] as Record<string, string>[], events: [] as [string, unknown][] };
+  const client = createLeaseClient({
+    endpoint: ENDPOINT,
+    site: SITE,
+    targets: TARGETS,
+    source,
+    visit: 1000,
+    visitor: 'visitor-123456',
+    timeout: 200,
+    onNumbers: (numbers) => log.numbers.push(numbers),
+    onEvent: (event, detail) => log.events.push([event, detail]),
+    ...overrides,
+  });
+  clients.push(client);
+  return { client, log };
+};
+const leases = () => seen.filter((r) => r.path == '/sessions').length;
+const until = (check: () => boolean, ms = 3000) => vi.waitFor(() => expect(check()).toBe(true), { timeout: ms, interval: 5 });
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterAll(() => server.close());
+beforeEach(() => {
+  seen = [];
+  leaseAnswers = [() => json(LEASED, 201)];
+  beatAnswers = [() => json({ ttl: 1800 })];
+  localStorage.clear();
+});
+afterEach(() => {
+  clients.forEach((c) => c.stop());
+  clients = [];
+  vi.useRealTimers();
+});
+
+describe('leasing', () => {
+  test('the pool answers these tests play are valid by the protocol', () => {
+    expect(validator('Lease')(LEASED)).toBe(true);
+    expect(validator('Heartbeat')({ ttl: 1800, numbers: { '+31201234567': '+31209999999' } })).toBe(true);
+    expect(validator('Source')(source)).toBe(true);
+  });
+
+  test('a first page view leases, shows the numbers, stores the lease and sends a pageview', async () => {
+    const { client, log } = start();
+    expect(client.numbers).toEqual({});
+    await until(() => log.numbers.length == 1);
+    expect(log.numbers[0]).toEqual(LEASED.numbers);
+    expect(client.numbers).toEqual(LEASED.numbers);
+    expect(client.session).toBe(LEASED.session);
+    expect(log.events[0]).toEqual(['lease', { session: LEASED.session, numbers: LEASED.numbers, ttl: 1800 }]);
+    expect(seen[0]!.body).toMatchObject({ site: SITE, visitor: 'visitor-123456', targets: TARGETS, page: '/' });
+    expect(JSON.parse(localStorage.getItem(`${LEASE_KEY}:${SITE}`)!).session).toBe(LEASED.session);
+    await until(() => seen.some((r) => r.path.endsWith('/events') && (r.body as { type: string }).type == 'pageview'));
+  });
+
+  test('the next page view reuses the stored lease synchronously, without a lease request', async () => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    first.client.stop();
+    const before = leases();
+    const { client } = start();
+    expect(client.numbers).toEqual(LEASED.numbers);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(leases()).toBe(before);
+  });
+
+  test('a new visitor session (new source) leases again', async () => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    first.client.stop();
+    const { client, log } = start({ visit: 2000 });
+    expect(client.numbers).toEqual({});
+    await until(() => log.numbers.length == 1);
+    expect(leases()).toBe(2);
+  });
+
+  test('an expired stored lease is not shown; the client leases again', async () => {
+    localStorage.setItem(`${LEASE_KEY}:${SITE}`, JSON.stringify({ ...LEASED, endpoint: ENDPOINT, visit: 1000, expires: Date.now() - 1 }));
+    const { client, log } = start();
+    expect(client.numbers).toEqual({});
+    await until(() => log.numbers.length == 1);
+    expect(leases()).toBe(1);
+  });
+
+  test('a target the pool has no number for is left out', async () => {
+    leaseAnswers = [() => json({ ...LEASED, numbers: {} }, 201)];
+    const { client, log } = start();
+    await until(() => log.events.some(([e]) => e == 'lease'));
+    expect(client.numbers).toEqual({});
+  });
+
+  test('ttl and heartbeat are clamped to sane bounds', async () => {
+    leaseAnswers = [() => json({ ...LEASED, ttl: 10 ** 9, heartbeat: 1 }, 201)];
+    const { log } = start();
+    await until(() => log.numbers.length == 1);
+    const stored = JSON.parse(localStorage.getItem(`${LEASE_KEY}:${SITE}`)!);
+    expect([stored.ttl, stored.heartbeat]).toEqual([86_400, 10]);
+  });
+});
+
+describe('failures leave the site its own numbers', () => {
+  const hostile: [string, () => Response][] = [
+    ['HTML instead of JSON', () => new HttpResponse('<html><body>Bad gateway</body></html>', { status: 201, headers: CORS })],
+    ['javascript: as a number', () => json({ ...LEASED, numbers: { '+31201234567': 'javascript:alert(1)' } }, 201)],
+    ['HTML in a number', () => json({ ...LEASED, numbers: { '+31201234567': '<img src=x onerror=alert(1)>' } }, 201)],
+    ['a number for a target not asked', () => json({ ...LEASED, numbers: { '+31999999999': '+31207654321' } }, 201)],
+    ['wrong types', () => json({ session: 42, numbers: [], ttl: '1800', heartbeat: null }, 201)],
+    ['a session id that could rewrite the URL', () => json({ ...LEASED, session: '../../calls?x=' }, 201)],
+    ['a negative ttl', () => json({ ...LEASED, ttl: -5 }, 201)],
+    ['a 1 MB body', () => json({ ...LEASED, padding: 'x'.repeat(1 << 20) }, 201)],
+    ['null', () => json(null, 201)],
+  ];
+  test.each(hostile)('%s is refused as invalid_response', async (_, answer) => {
+    leaseAnswers = [answer];
+    const { client, log } = start();
+    await until(() => log.events.some(([e]) => e == 'error'));
+    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code: 'invalid_response' });
+    expect(log.numbers).toEqual([]);
+    expect(client.numbers).toEqual({});
+    expect(leases()).toBe(1);
+  });
+
+  test.each([
+    [400, 'bad_request'],
+    [404, 'unknown_site'],
+  ])('%i is not retried (%s)', async (status, code) => {
+    leaseAnswers = [() => json({ error: 'no' }, status)];
+    const { log } = start();
+    await until(() => log.events.some(([e]) => e == 'error'));
+    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code });
+    expect(leases()).toBe(1);
+  });
+
+  test('500s: at most three requests per page view, then one attempt per 30 s', async () => {
+    leaseAnswers = [() => json({ error: 'boom' }, 500)];
+    const { log } = start();
+    await until(() => log.events.some(([e]) => e == 'error'), 5000);
+    expect(leases()).toBe(3);
+    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code: 'unavailable' });
+    // The next page views within 30 s do not ask.
+    const again = start();
+    await until(() => again.log.events.some(([e]) => e == 'error'));
+    expect(again.log.events[0]![1]).toMatchObject({ code: 'backoff' });
+    expect(leases()).toBe(3);
+    // After 30 s they ask again.
+    localStorage.setItem(`${FAILED_KEY}:${SITE}`, String(Date.now() - 1));
+    leaseAnswers = [() => json(LEASED, 201)];
+    const later = start();
+    await until(() => later.log.numbers.length == 1);
+    expect(leases()).toBe(4);
+  });
+
+  test('a pool that does not answer times out', async () => {
+    leaseAnswers = [async () => (await delay(2000), json(LEASED, 201))];
+    const { log } = start({ timeout: 50 });
+    await until(() => log.events.some(([e]) => e == 'error'), 5000);
+    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code: 'timeout' });
+    expect(log.numbers).toEqual([]);
+  });
+
+  test('429 with a short Retry-After is honoured, then the lease succeeds', async () => {
+    leaseAnswers = [() => json({ error: 'slow down' }, 429, { 'retry-after': '1' }), () => json(LEASED, 201)];
+    const started = Date.now();
+    const { log } = start();
+    await until(() => log.numbers.length == 1, 5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(leases()).toBe(2);
+  });
+
+  test('429 with a long Retry-After stops and is remembered for that long', async () => {
+    leaseAnswers = [() => json({ error: 'slow down' }, 429, { 'retry-after': '120' })];
+    const { log } = start();
+    await until(() => log.events.some(([e]) => e == 'error'));
+    expect(leases()).toBe(1);
+    const until120 = Number(localStorage.getItem(`${FAILED_KEY}:${SITE}`));
+    expect(until120 - Date.now()).toBeGreaterThan(110_000);
+  });
+
+  test('a flapping pool: failures then success within the three attempts', async () => {
+    leaseAnswers = [() => json({}, 503), () => HttpResponse.error(), () => json(LEASED, 201)];
+    const { log } = start();
+    await until(() => log.numbers.length == 1, 5000);
+    expect(leases()).toBe(3);
+  });
+});
+
+describe('heartbeats', () => {
+  const beatNow = async (client: LeaseClient) => {
+    // The stored lease says when the last beat was: make it old, then tell the leader a tab is visible.
+    const key = `${LEASE_KEY}:${SITE}`;
+    const stored = JSON.parse(localStorage.getItem(key)!);
+    localStorage.setItem(key, JSON.stringify({ ...stored, expires: Date.now() + stored.ttl * 1000 - 120_000 }));
+    client.stop();
+    const next = start();
+    document.dispatchEvent(new Event('visibilitychange'));
+    return next;
+  };
+
+  test('the leader beats; the answer may change a number', async () => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    beatAnswers = [() => json({ ttl: 1800, numbers: { '+31201234567': '+31209999999' } })];
+    const { client, log } = await beatNow(first.client);
+    await until(() => seen.some((r) => r.path.endsWith('/heartbeat')));
+    expect(seen.find((r) => r.path.endsWith('/heartbeat'))!.body).toEqual({ page: '/', visible: true });
+    await until(() => log.numbers.length == 1);
+    expect(client.numbers).toEqual({ '+31201234567': '+31209999999' });
+  });
+
+  test.each([404, 410])('a %i heartbeat takes the numbers off at once, then leases again', async (status) => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    beatAnswers = [() => json({ error: 'gone' }, status)];
+    leaseAnswers = [() => json({ ...LEASED, session: 'sess-0002-abcdef', numbers: { '+31201234567': '+31208888888' } }, 201)];
+    const { client, log } = await beatNow(first.client);
+    await until(() => log.numbers.length == 2);
+    expect(log.numbers[0]).toEqual({});
+    expect(log.events.map(([e]) => e)).toContain('expire');
+    expect(log.numbers[1]).toEqual({ '+31201234567': '+31208888888' });
+    expect(client.session).toBe('sess-0002-abcdef');
+  });
+
+  test('a failing heartbeat keeps the lease and reports an error', async () => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    beatAnswers = [() => json({ error: 'boom' }, 500)];
+    const { client, log } = await beatNow(first.client);
+    await until(() => log.events.some(([e]) => e == 'error'));
+    expect(client.numbers).toEqual(LEASED.numbers);
+  });
+
+  test('tabs share leases and expiries over the channel', async () => {
+    const tab = new BroadcastChannel(`callswap:${SITE}`);
+    const heard: unknown[] = [];
+    tab.onmessage = ({ data }) => heard.push(data);
+    const { client, log } = start();
+    await until(() => log.numbers.length == 1);
+    // This tab told the others about its lease…
+    await until(() => heard.some((m) => (m as { lease?: { session: string } }).lease?.session == LEASED.session));
+    // …and takes a changed number or an expiry from another tab.
+    const stored = JSON.parse(localStorage.getItem(`${LEASE_KEY}:${SITE}`)!);
+    tab.postMessage({ lease: { ...stored, numbers: { '+31201234567': '+31207777777' } } });
+    await until(() => log.numbers.length == 2);
+    expect(client.numbers).toEqual({ '+31201234567': '+31207777777' });
+    tab.postMessage({ expire: true });
+    await until(() => log.numbers.length == 3);
+    expect(log.numbers[2]).toEqual({});
+    expect(log.events.map(([e]) => e)).toContain('expire');
+    // A lease of another visitor session is not taken.
+    tab.postMessage({ lease: { ...stored, visit: 1 } });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.numbers).toEqual({});
+    tab.close();
+  });
+
+  test('pagehide sends a pagehide event and releases everything; pageshow from the cache takes part again', async () => {
+    const { client, log } = start();
+    await until(() => log.numbers.length == 1);
+    dispatchEvent(new Event('pagehide'));
+    await until(() => seen.some((r) => r.path.endsWith('/events') && (r.body as { type: string }).type == 'pagehide'));
+    const restored = new Event('pageshow') as PageTransitionEvent;
+    Object.defineProperty(restored, 'persisted', { value: true });
+    dispatchEvent(restored);
+    expect(client.numbers).toEqual(LEASED.numbers);
+  });
+});
