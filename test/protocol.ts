@@ -1,7 +1,7 @@
 // The pool protocol's schemas (examples/pool-server/openapi.json) as validators, for the tests of both sides.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 export const openapi = JSON.parse(readFileSync(join(process.cwd(), 'examples/pool-server/openapi.json'), 'utf8'));
 
