@@ -1,9 +1,11 @@
+import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
 import { invalid } from '../lib/invalid.js';
 import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { detectSource } from '../source/detectSource.js';
 import type { Rule, Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
+import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
 import { parsePhone } from '../swap/phone.js';
 import { swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
@@ -15,12 +17,20 @@ export interface Config {
   /** The site's own phone numbers, in any human format (national ones need `country`). */
   numbers: string[];
   /**
+   * The pool endpoint: `https://pool.example.com/v1`, or a path on this site (`/v1`). Without it, only static
+   * numbers are shown.
+   */
+  endpoint?: string;
+  /**
    * Source-level numbers by rule pool name or channel (`{ paid_search: "+31 20 …" }`), or per site number
-   * (`{ paid_search: { "+31201234567": "+31 20 …" } }`). The pool name wins over the channel.
+   * (`{ paid_search: { "+31201234567": "+31 20 …" } }`). Shown without an endpoint, without storage consent, and
+   * for a site number the pool had no free number for. The pool name wins over the channel.
    */
   static?: Record<string, string | Record<string, string>>;
   /** Custom rules that name a pool (see `Rule`). */
   rules?: Rule[];
+  /** Channels that get a pool number. Default: all. */
+  leaseFor?: string[];
   /** ISO 3166-1 alpha-2 country of numbers written nationally. */
   country?: string;
   /** Minutes without activity that end a session. Default 30. */
@@ -31,6 +41,8 @@ export interface Config {
   cookieDomain?: string;
   /** Store nothing and send no identifier until consent is granted. Default false. */
   requireConsent?: boolean;
+  /** Milliseconds before a lease request gives up. Default 3000. */
+  timeout?: number;
   debug?: boolean;
   /** Where to swap. Default the whole document (`<head>` is never touched). */
   root?: Node;
@@ -53,9 +65,8 @@ export interface SwapEvent {
   count: number;
 }
 
-export interface Events {
+export interface Events extends LeaseEvents {
   swap: SwapEvent;
-  error: { code: string; message: string };
 }
 
 export type ConsentState = 'granted' | 'denied' | boolean;
@@ -66,20 +77,31 @@ export interface Instance {
   readonly source: Source;
   /** Site number (E.164) → tracking number currently shown. */
   readonly numbers: Record<string, string>;
-  /** Subscribes to an event; returns the unsubscribe. */
+  /** Subscribes to an event (`swap`, `lease`, `expire`, `error`); returns the unsubscribe. */
   on<K extends keyof Events>(event: K, fn: (detail: Events[K]) => void): () => void;
-  /** Grants or withdraws consent to store and send identifiers. */
+  /** Grants or withdraws consent to store and send identifiers. Withdrawing deletes what callswap stored. */
   setConsent(state: ConsentState): void;
-  /** Restores the page and stops every observer, timer and listener. */
+  /** Restores the page and stops every observer, timer, lock and listener. */
   destroy(): void;
 }
 
-const BOOLEANS = ['requireConsent', 'debug', 'observe', 'dataLayer'] as const;
+/** Wait after the page's load event before reporting site numbers missing from it. */
+const SETTLE = 3000;
 
-const range = (name: 'sessionTimeout' | 'attributionDays', min: number, max: number) => (c: Config) =>
-  c[name] == null ||
-  (typeof c[name] == 'number' && c[name]! >= min && c[name]! <= max) ||
-  invalid(`"${name}" must be a number from ${min} to ${max}`);
+const range = (name: 'sessionTimeout' | 'attributionDays' | 'timeout', min: number, max: number) => (c: Config) =>
+  c[name] == null || (typeof c[name] == 'number' && c[name]! >= min && c[name]! <= max) || invalid(`"${name}" must be a number from ${min} to ${max}`);
+
+/** The endpoint as an absolute URL without trailing slash: https, http on this machine, or a path on this site. */
+const endpointOf = (endpoint: string): string | undefined => {
+  try {
+    const url = new URL(endpoint, location.href);
+    return url.protocol == 'https:' || (url.protocol == 'http:' && (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname) || url.origin == location.origin))
+      ? url.href.replace(/\/+$/, '')
+      : undefined;
+  } catch {
+    return;
+  }
+};
 
 /** Config checks in order; each returns true or reports the problem naming the field. */
 const CHECKS: ((c: Config) => unknown)[] = [
@@ -87,9 +109,12 @@ const CHECKS: ((c: Config) => unknown)[] = [
   (c) => (typeof c.site == 'string' && /^[\w.-]{1,100}$/.test(c.site)) || invalid('"site" must be the site id (letters, digits, ".", "-", "_")'),
   (c) => (Array.isArray(c.numbers) && c.numbers.length > 0) || invalid('"numbers" must be a non-empty array of the site\'s phone numbers'),
   (c) => c.numbers.every((n) => parsePhone(n, c.country)),
-  (c) => BOOLEANS.every((name) => c[name] == null || typeof c[name] == 'boolean' || invalid(`"${name}" must be true or false`)),
+  (c) => c.endpoint == null || (typeof c.endpoint == 'string' && endpointOf(c.endpoint)) || invalid(`"endpoint" must be an https URL or a path on this site: ${c.endpoint}`),
+  (c) => (['requireConsent', 'debug', 'observe', 'dataLayer'] as const).every((name) => c[name] == null || typeof c[name] == 'boolean' || invalid(`"${name}" must be true or false`)),
   range('sessionTimeout', 1, 1440),
   range('attributionDays', 0, 730),
+  range('timeout', 100, 30_000),
+  (c) => c.leaseFor == null || Array.isArray(c.leaseFor) || invalid('"leaseFor" must be an array of channels'),
   (c) => c.static == null || typeof c.static == 'object' || invalid('"static" must be an object of numbers by channel or pool'),
   (c) =>
     Object.values(c.static || {}).every((value) =>
@@ -105,51 +130,58 @@ const e164 = (written: string, country?: string): string => {
 };
 
 /**
- * Starts callswap on the page: works out the visit's source (attributed across page views when storage is allowed),
- * picks the tracking numbers for it and swaps them into the page, live. Returns the running instance. A config
- * error throws a TypeError naming the field (the script-tag build warns and leaves the page as it is).
+ * Starts callswap on the page: works out the visit's source (attributed across page views when storage is
+ * allowed), shows its tracking numbers — the stored lease's at once, a new lease's when it arrives, static ones
+ * meanwhile and as fallback — and keeps them swapped, live. Returns the running instance. A config error throws a
+ * TypeError naming the field (the script-tag build warns and leaves the page as it is). Network failures never
+ * throw: they are `error` events, and the page keeps its own numbers.
  */
 export function init(config: Config): Instance {
   const events = createEmitter<Events>();
   const ok = CHECKS.every((check) => check(config));
   const targets = ok ? config.numbers.map((n) => e164(n, config.country)) : [];
+  const endpoint = ok && config.endpoint ? endpointOf(config.endpoint) : undefined;
+  // Global Privacy Control: no persistent visitor id, no click ids sent.
+  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
   let consent = ok && !config.requireConsent;
   let swap: SwapHandle | undefined;
+  let lease: LeaseClient | undefined;
   let numbers: Record<string, string> = {};
-  const pageSource = ok
-    ? detectSource({ url: location.href, referrer: document.referrer, rules: config.rules })
-    : detectSource({ url: '' });
+  let destroyed = false;
+  let settleTimer: ReturnType<typeof setTimeout> | undefined;
+  const pageSource = detectSource(ok ? { url: location.href, referrer: document.referrer, rules: config.rules } : { url: '' });
   let source = pageSource;
   const shown = new Set<string>();
-  const cookieDomain = ok ? config.cookieDomain ?? findCookieDomain(location.hostname) : undefined;
+  const cookieDomain = ok ? (config.cookieDomain ?? findCookieDomain(location.hostname)) : undefined;
 
   /** Tracking numbers for a source from the static config: its pool first, then its channel. */
   const staticFor = (from: Source): Record<string, string> => {
     const entry = (from.pool && config.static?.[from.pool]) || config.static?.[from.channel];
     const out: Record<string, string> = {};
-    if (typeof entry == 'string') for (const target of targets) out[target] = entry;
-    else for (const [target, number] of Object.entries(entry || {})) out[e164(target, config.country)] = number;
+    if (typeof entry == 'string') for (const target of targets) out[target] = e164(entry, config.country);
+    else for (const [target, number] of Object.entries(entry || {})) out[e164(target, config.country)] = e164(number, config.country);
     return out;
   };
 
+  /** Shows these tracking numbers (site numbers without one stay as they are, and are still looked for). */
   const show = (next: Record<string, string>): void => {
+    if (destroyed) return;
     numbers = next;
+    // Every site number is looked for, so one missing from the page can be reported.
+    const replacements = Object.fromEntries(targets.map((t) => [t, next[t] || t]));
     if (!swap) {
       // The whole document: while it is still loading, the observer swaps nodes as the parser inserts them, so
       // an async script in <head> swaps before the first paint of the body.
-      swap = swapNumbers(config.root || document.documentElement, next, {
+      swap = swapNumbers(config.root || document.documentElement, replacements, {
         observe: config.observe ?? true,
         country: config.country,
         attributes: config.attributes,
         ignore: config.ignore,
       });
-    } else {
-      swap.update(next);
-    }
-    const found = swap.found;
-    events.emit('swap', { numbers: { ...next }, found, count: swap.count });
+    } else swap.update(replacements);
+    events.emit('swap', { numbers: { ...next }, found: swap.found, count: swap.count });
     const dataLayer = (window as { dataLayer?: unknown[] }).dataLayer;
-    for (const target of found) {
+    for (const target of swap.found) {
       const number = next[target];
       if (number && !shown.has(number) && config.dataLayer !== false && Array.isArray(dataLayer)) {
         shown.add(number);
@@ -159,23 +191,48 @@ export function init(config: Config): Instance {
     }
   };
 
-  /** Attributes the visit (storing it only with consent) and shows its numbers. */
+  /** Attributes the visit (storing it only with consent), leases where allowed, and shows the numbers. */
   const start = (): void => {
-    source = consent
-      ? trackVisit(pageSource, Date.now(), {
-          store: true,
-          cookieDomain,
-          sessionTimeout: config.sessionTimeout ?? SESSION_TIMEOUT,
-          attributionDays: config.attributionDays ?? ATTRIBUTION_DAYS,
-        }).visit.source
-      : pageSource;
-    show(staticFor(source));
+    const fallback = staticFor(pageSource);
+    if (!consent) return show(fallback);
+    const { visit } = trackVisit(pageSource, Date.now(), {
+      store: true,
+      cookieDomain,
+      sessionTimeout: config.sessionTimeout ?? SESSION_TIMEOUT,
+      attributionDays: config.attributionDays ?? ATTRIBUTION_DAYS,
+    });
+    source = visit.source;
+    const own = staticFor(source);
+    if (endpoint && !lease && (!config.leaseFor || config.leaseFor.includes(source.channel))) {
+      lease = createLeaseClient({
+        endpoint,
+        site: config.site,
+        targets,
+        source: gpc ? { ...source, clickIds: {} } : source,
+        visit: visit.start,
+        visitor: gpc ? null : (getVisitor() ?? null),
+        timeout: config.timeout,
+        onNumbers: (pool) => show({ ...own, ...pool }),
+        onEvent: (event, detail) => events.emit(event, detail as never),
+      });
+    }
+    // A stored lease's numbers are known now: a returning visitor never sees the original number.
+    show({ ...own, ...lease?.numbers });
+  };
+
+  /** Once per page, after it settled: tell the pool which site numbers this page does not show. */
+  const reportMissing = (): void => {
+    settleTimer = setTimeout(() => {
+      const missing = targets.filter((t) => !swap?.found.includes(t));
+      if (missing.length) lease?.send('missing_target', missing);
+    }, SETTLE);
   };
 
   if (ok) {
-    if (config.observe === false && document.readyState == 'loading') {
-      document.addEventListener('DOMContentLoaded', start, { once: true });
-    } else start();
+    if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+    else start();
+    if (document.readyState == 'complete') reportMissing();
+    else addEventListener('load', reportMissing, { once: true });
   }
 
   return {
@@ -188,13 +245,24 @@ export function init(config: Config): Instance {
     on: events.on,
     setConsent(state) {
       const granted = state === true || state == 'granted';
-      if (!ok || granted == consent) return;
+      if (!ok || destroyed || granted == consent) return;
       consent = granted;
-      if (!granted) forgetVisit(cookieDomain);
+      if (!granted) {
+        // Withdrawn: the pool's numbers come off the page, and everything we stored is deleted.
+        lease?.stop();
+        lease = undefined;
+        forgetVisit(cookieDomain);
+        forgetStorage();
+        source = pageSource;
+      }
       start();
     },
     destroy() {
+      destroyed = true;
       document.removeEventListener('DOMContentLoaded', start);
+      removeEventListener('load', reportMissing);
+      clearTimeout(settleTimer);
+      lease?.stop();
       swap?.restore();
       swap = undefined;
       numbers = {};

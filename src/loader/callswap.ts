@@ -51,9 +51,13 @@ const fromAttributes = (script: HTMLScriptElement | null): Config | undefined =>
     }
   };
   const flag = (name: string): boolean | undefined => (data[name] == null ? undefined : data[name] != 'false');
+  const list = (value?: string) => (value || '').split(',').map((n) => n.trim()).filter(Boolean);
   return {
     site: data.site,
-    numbers: (data.numbers || '').split(',').map((n) => n.trim()).filter(Boolean),
+    numbers: list(data.numbers),
+    endpoint: data.endpoint,
+    leaseFor: data.leaseFor ? list(data.leaseFor) : undefined,
+    timeout: data.timeout ? Number(data.timeout) : undefined,
     static: json('static') as Config['static'],
     rules: json('rules') as Config['rules'],
     country: data.country,

@@ -65,9 +65,12 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     else (node as Text).data = value;
   };
 
-  const counted = (matches: Match[]): void => {
-    count += matches.length;
-    for (const match of matches) found.add(match[3]);
+  /** Records what was found; a number kept as it is (its replacement is itself) is found but not counted. */
+  const counted = (matches: Match[], text: string): void => {
+    for (const [start, end, replacement, key] of matches) {
+      found.add(key);
+      if (text.slice(start, end) != replacement) count++;
+    }
   };
 
   const swapAttribute = (element: Element, name: string): void => {
@@ -79,8 +82,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       let out = result[0];
       if (/%2b/i.test(number)) out = out.replace('+', '%2B');
       if (number.includes('%20')) out = out.replace(/ /g, '%20');
-      write(element, name, scheme + out + value.slice(scheme.length + number.length));
-      counted(result[1]);
+      const next = scheme + out + value.slice(scheme.length + number.length);
+      if (next != value) write(element, name, next);
+      counted(result[1], number.replace(/%2b/gi, '+').replace(/%20/g, ' '));
     }
   };
 
@@ -113,7 +117,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       });
     }
     nodes.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
-    counted(matches);
+    counted(matches, joined);
   };
 
   /** The nearest ancestor of `node` that is not inline, or `root`. */

@@ -219,6 +219,15 @@ describe('swapNumbers', () => {
     expect(root.textContent).toBe('020 123 4567call');
   });
 
+  test('a number mapped to itself is found but neither counted nor written', () => {
+    const root = page('<p>020 123 4567</p><a href="tel:0201234567">x</a>');
+    const text = root.querySelector('p')!.firstChild as Text;
+    handle = swapNumbers(root, { '+31201234567': '+31201234567' });
+    expect(handle.found).toEqual(['+31201234567']);
+    expect(handle.count).toBe(0);
+    expect(text.data).toBe('020 123 4567');
+  });
+
   test('a page that already shows the tracking number is left as it is', () => {
     const root = page('<p>020 765 4321</p>');
     handle = swapNumbers(root, NL);

@@ -221,6 +221,7 @@ export function createApp({ config, store, api = '/v1', statics = [], log, now =
       else if (req.method == 'GET' && route == '/calls') answer = new Answer(200, await store.listCalls(200));
       else if (req.method == 'GET' && route == '/stats') answer = await stats(url.searchParams.get('site'));
       else if (req.method == 'GET' && path == '/health') answer = new Answer(200, { ok: true });
+      else if (path == '/favicon.ico') answer = new Answer(204);
       else if (req.method == 'GET' && !route && (await serveStatic(path, res))) status = 200;
       else answer = error(404, 'not_found');
       if (answer) {
