@@ -54,17 +54,6 @@ const ATTEMPTS = 3;
 const LONGEST_WAIT = 10_000;
 
 const RETRY: FailureCode[] = ['timeout', 'network', 'unavailable', 'rate_limited'];
-const MESSAGES: Record<FailureCode, string> = {
-  timeout: 'the pool did not answer in time',
-  network: 'the pool could not be reached',
-  bad_request: 'the pool refused the request',
-  unknown_site: 'the pool does not know this site',
-  gone: 'the lease is gone',
-  rate_limited: 'the pool asked to slow down',
-  unavailable: 'the pool is unavailable',
-  invalid_response: 'the pool answered something that is not a valid lease',
-  backoff: 'the pool failed recently; not asking again yet',
-};
 
 const storage = (): Storage | undefined => {
   try {
@@ -99,7 +88,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
 
   const url = (path: string): string => `${endpoint}/sessions${path}`;
   const page = (): string => location.pathname.slice(0, 2048);
-  const error = (code: FailureCode): void => onEvent('error', { code, message: `callswap: ${MESSAGES[code]}` });
+  // The code is the contract (README, "Events"); the message only repeats it for a console.
+  const error = (code: FailureCode): void => onEvent('error', { code, message: `callswap: lease failed: ${code.replace('_', ' ')}` });
 
   /** The stored lease when it belongs to this endpoint and visitor session and has not expired. */
   const read = (): Stored | undefined => {

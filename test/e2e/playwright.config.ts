@@ -5,6 +5,9 @@ import { defineConfig } from '@playwright/test';
 /** Debian's Chromium where it is installed (CI, containers), or a path from CHROMIUM_PATH; else Playwright's own. */
 const executablePath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const port = Number(process.env.E2E_PORT || 4173);
+/** The reference pool server, serving the repository too: the pages that lease talk to it on one origin. */
+export const poolPort = Number(process.env.E2E_POOL_PORT || 4174);
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export default defineConfig({
   testDir: '.',
@@ -29,10 +32,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: 'node test/e2e/server.mjs',
-    cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    url: `http://127.0.0.1:${port}/health`,
-    reuseExistingServer: !process.env.CI,
-  },
+  webServer: [
+    {
+      command: 'node test/e2e/server.mjs',
+      cwd: root,
+      url: `http://127.0.0.1:${port}/health`,
+      reuseExistingServer: !process.env.CI,
+    },
+    {
+      command: 'node examples/pool-server/build/main.js',
+      cwd: root,
+      url: `http://127.0.0.1:${poolPort}/health`,
+      reuseExistingServer: !process.env.CI,
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1' },
+    },
+  ],
 });

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { PoolConfig } from './config.js';
 import type { Session, Store } from './store.js';
@@ -182,8 +182,10 @@ export function createApp({ config, store, api = '/v1', statics = [], log, now =
   const serveStatic = async (path: string, res: ServerResponse): Promise<boolean> => {
     for (const [prefix, dir] of statics) {
       if (!path.startsWith(prefix)) continue;
-      const file = normalize(join(dir, decodeURIComponent(path.slice(prefix.length)) || 'index.html'));
-      if (!file.startsWith(normalize(dir) + sep) && file != normalize(dir)) continue;
+      // Only files inside `dir`: "../" and encoded variants cannot climb out.
+      const base = resolve(dir);
+      const file = resolve(base, '.' + sep + decodeURIComponent(path.slice(prefix.length)));
+      if (!file.startsWith(base + sep) && file != base) continue;
       try {
         const target = (await stat(file)).isDirectory() ? join(file, 'index.html') : file;
         const body = await readFile(target);

@@ -1,0 +1,105 @@
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { poolPort } from './playwright.config';
+
+// init() end to end against the reference pool server, in the three ways of shipping.
+test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
+
+const ORIGINAL = '020 7946 0018';
+const PAID = '?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=e2e-click';
+
+/** Records the number's text at every animation frame from the start, and every lease request. */
+const watch = async (context: BrowserContext) => {
+  await context.addInitScript(() => {
+    const w = window as unknown as { frames_: string[] };
+    w.frames_ = [];
+    const sample = () => {
+      const n = document.getElementById('n');
+      if (n) w.frames_.push(n.textContent!);
+      requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+  const leases: string[] = [];
+  context.on('request', (r) => r.method() == 'POST' && r.url().endsWith('/v1/sessions') && leases.push(r.url()));
+  return leases;
+};
+const errorsOf = (page: Page) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() == 'warning' && errors.push(m.text()));
+  return errors;
+};
+const shown = (page: Page) => page.locator('#n');
+const pooled = /Call us on 020 7946 01(0[1-9]|1\d|20)$/;
+
+for (const mode of ['script', 'stub', 'esm']) {
+  test.describe(`init (${mode})`, () => {
+    const page_ = (query = '') => `/test/e2e/pages/init-${mode}.html${query}`;
+
+    test('a paid visit gets a pool number; a reload shows it at once without a new lease; a new visitor gets another', async ({ browser }) => {
+      const context = await browser.newContext();
+      const leases = await watch(context);
+      const page = await context.newPage();
+      const errors = errorsOf(page);
+      await page.goto(page_(PAID));
+      await expect(shown(page)).toHaveText(pooled);
+      await expect(page.locator('#call')).toHaveAttribute('href', /^tel:\+4420794601\d\d$/);
+      await expect(page.locator('#call span')).toHaveText('020');
+      const number = await shown(page).textContent();
+      expect(leases).toHaveLength(1);
+
+      await page.reload();
+      await expect(shown(page)).toHaveText(number!);
+      await page.waitForTimeout(300);
+      const frames = await page.evaluate(() => (window as unknown as { frames_: string[] }).frames_);
+      expect(frames.length).toBeGreaterThan(0);
+      expect(frames.filter((f) => f.includes(ORIGINAL))).toEqual([]);
+      expect(leases).toHaveLength(1);
+      expect(errors).toEqual([]);
+
+      const stranger = await browser.newContext();
+      const other = await stranger.newPage();
+      await other.goto(page_(`?utm_source=google&utm_medium=cpc`));
+      await expect(shown(other)).toHaveText(pooled);
+      expect(await shown(other).textContent()).not.toBe(number);
+      await stranger.close();
+      await context.close();
+    });
+
+    test('consent required and not given: nothing stored, no lease; the static number; granted later: lease and swap', async ({ browser }) => {
+      const context = await browser.newContext();
+      const leases = await watch(context);
+      const page = await context.newPage();
+      const errors = errorsOf(page);
+      const url = mode == 'script' ? `/test/e2e/pages/init-script-consent.html${PAID}` : page_(`${PAID}&consent=required`);
+      await page.goto(url);
+      await expect(shown(page)).toHaveText('Call us on 020 7946 0100');
+      await page.waitForTimeout(500);
+      expect(leases).toEqual([]);
+      const stored = await page.evaluate(() => ({ cookies: document.cookie, keys: Object.keys(localStorage) }));
+      expect(stored.cookies).not.toContain('_callswap');
+      expect(stored.keys.filter((k) => k.startsWith('_callswap'))).toEqual([]);
+
+      // The script-tag page grants through the command queue; the others through what init returned.
+      await page.evaluate((m) => (m == 'script' ? (window as any).callswap('consent', 'granted') : (window as any).grant()), mode);
+      await expect(shown(page)).toHaveText(pooled);
+      expect(leases).toHaveLength(1);
+      expect(await page.evaluate(() => document.cookie)).toContain('_callswap');
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
+    test('the pool down: the site keeps its own number and the page is unharmed', async ({ browser }) => {
+      const context = await browser.newContext();
+      await context.route('**/v1/**', (route) => route.abort('connectionrefused'));
+      const page = await context.newPage();
+      const errors = errorsOf(page);
+      await page.goto(page_('?utm_source=newsletter&utm_medium=email'));
+      await page.waitForTimeout(1500);
+      await expect(shown(page)).toHaveText(`Call us on ${ORIGINAL}`);
+      await expect(page.locator('#call')).toHaveAttribute('href', 'tel:+442079460018');
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  });
+}

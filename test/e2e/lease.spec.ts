@@ -1,0 +1,33 @@
+import { expect, test } from '@playwright/test';
+import { poolPort } from './playwright.config';
+
+// Several tabs of one visitor against the reference pool server (heartbeat: 10 s in test/e2e/pool.config.json).
+test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
+
+test('tabs of one visitor share one lease and one heartbeat stream; a revoked lease leaves every tab', async ({ browser }) => {
+  test.setTimeout(60_000);
+  const context = await browser.newContext();
+  const requests: string[] = [];
+  context.on('request', (r) => r.method() == 'POST' && requests.push(new URL(r.url()).pathname));
+  const tabs = await Promise.all([0, 1, 2].map(() => context.newPage()));
+  // All three open at once: the Web Lock lets one tab lease while the others wait and reuse it.
+  await Promise.all(tabs.map((tab) => tab.goto('/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral')));
+  await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText(/Call us on 020 7946 014[1-8]$/)));
+  const numbers = await Promise.all(tabs.map((tab) => tab.locator('#n').textContent()));
+  expect(new Set(numbers).size).toBe(1);
+  expect(requests.filter((p) => p == '/v1/sessions')).toHaveLength(1);
+
+  // Over 15 s one stream of heartbeats (one or two at a 10 s interval), not one per tab.
+  await tabs[0]!.waitForTimeout(15_000);
+  const beats = requests.filter((p) => p.endsWith('/heartbeat'));
+  expect(beats.length).toBeGreaterThanOrEqual(1);
+  expect(beats.length).toBeLessThanOrEqual(2);
+
+  // The pool revokes the lease (410) and has no new number; this channel has no static number: every tab shows
+  // the site's own number again.
+  await context.route('**/heartbeat', (route) => route.fulfill({ status: 410, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"gone"}' }));
+  await context.route('**/v1/sessions', (route) => route.fulfill({ status: 503, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"unavailable"}' }));
+  await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText('Call us on 020 7946 0018', { timeout: 15_000 })));
+  await Promise.all(tabs.map((tab) => expect(tab.locator('#call')).toHaveAttribute('href', 'tel:+442079460018')));
+  await context.close();
+});
