@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
@@ -34,6 +35,16 @@ const ts = (declarations) =>
     noEmitOnError: true,
   });
 
+/**
+ * The script tag is one IIFE, which cannot split chunks: there the debug badge is loaded as dist/callswap-debug.js
+ * from next to the script (src/debug/loadDebugScript.ts) instead of by dynamic import (src/debug/loadDebug.ts).
+ */
+const debugAsScript = {
+  name: 'debug-as-script',
+  resolveId: (source, importer) =>
+    source.endsWith('/loadDebug.js') && importer ? resolve(dirname(importer), source.replace('loadDebug.js', 'loadDebugScript.ts')) : null,
+};
+
 export default [
   // npm: one ESM file per public subpath, shared code in chunks, dependencies left to the user's bundler.
   {
@@ -51,6 +62,12 @@ export default [
   {
     input: 'src/loader/callswap.ts',
     output: { file: 'dist/callswap.min.js', format: 'iife', sourcemap: true },
-    plugins: [nodeResolve(), ts(false), minify(false)],
+    plugins: [debugAsScript, nodeResolve(), ts(false), minify(false)],
+  },
+  // The debug badge for the script tag, loaded only with ?callswap_debug=1 or debug: true.
+  {
+    input: 'src/debug/entry.ts',
+    output: { file: 'dist/callswap-debug.js', format: 'iife', sourcemap: true },
+    plugins: [ts(false), minify(false)],
   },
 ];

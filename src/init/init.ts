@@ -1,3 +1,4 @@
+import { loadDebug } from '../debug/loadDebug.js';
 import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
 import { invalid } from '../lib/invalid.js';
@@ -5,6 +6,7 @@ import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { detectSource } from '../source/detectSource.js';
 import type { Rule, Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
+import { onConsentSignal } from '../storage/onConsentSignal.js';
 import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
 import { parsePhone } from '../swap/phone.js';
@@ -71,6 +73,21 @@ export interface Events extends LeaseEvents {
 
 export type ConsentState = 'granted' | 'denied' | boolean;
 
+/** What callswap decided for this page view, for a debug view or a consent banner. */
+export interface Status {
+  source: Source;
+  /** Site number → tracking number shown. */
+  numbers: Record<string, string>;
+  /** The site numbers configured (E.164). */
+  targets: string[];
+  /** Site numbers found on the page, and the ones not found. */
+  found: string[];
+  missing: string[];
+  consent: boolean;
+  lease?: { session: string; expires: number };
+  error?: { code: string; message: string };
+}
+
 /** A running callswap. */
 export interface Instance {
   /** The visit's attributed source. */
@@ -81,6 +98,8 @@ export interface Instance {
   on<K extends keyof Events>(event: K, fn: (detail: Events[K]) => void): () => void;
   /** Grants or withdraws consent to store and send identifiers. Withdrawing deletes what callswap stored. */
   setConsent(state: ConsentState): void;
+  /** What callswap decided for this page view. */
+  status(): Status;
   /** Restores the page and stops every observer, timer, lock and listener. */
   destroy(): void;
 }
@@ -153,6 +172,10 @@ export function init(config: Config): Instance {
   let source = pageSource;
   const shown = new Set<string>();
   const cookieDomain = ok ? (config.cookieDomain ?? findCookieDomain(location.hostname)) : undefined;
+  const debug = ok && (config.debug || /[?&]callswap_debug=1(&|$)/.test(location.search));
+  let lastError: Status['error'];
+  let stopDebug: (() => void) | undefined;
+  let stopSignals: (() => void) | undefined;
 
   /** Tracking numbers for a source from the static config: its pool first, then its channel. */
   const staticFor = (from: Source): Record<string, string> => {
@@ -213,7 +236,14 @@ export function init(config: Config): Instance {
         visitor: gpc ? null : (getVisitor() ?? null),
         timeout: config.timeout,
         onNumbers: (pool) => show({ ...own, ...pool }),
-        onEvent: (event, detail) => events.emit(event, detail as never),
+        onEvent: (event, detail) => {
+          if (event == 'error') {
+            lastError = detail as Status['error'];
+            // The console stays quiet unless the site asked for debug.
+            if (debug) console.warn(lastError!.message);
+          }
+          events.emit(event, detail as never);
+        },
       });
     }
     // A stored lease's numbers are known now: a returning visitor never sees the original number.
@@ -228,14 +258,7 @@ export function init(config: Config): Instance {
     }, SETTLE);
   };
 
-  if (ok) {
-    if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-    else start();
-    if (document.readyState == 'complete') reportMissing();
-    else addEventListener('load', reportMissing, { once: true });
-  }
-
-  return {
+  const instance: Instance = {
     get source() {
       return source;
     },
@@ -257,11 +280,26 @@ export function init(config: Config): Instance {
       }
       start();
     },
+    status() {
+      const found = swap?.found || [];
+      return {
+        source,
+        numbers: { ...numbers },
+        targets: [...targets],
+        found,
+        missing: targets.filter((t) => !found.includes(t)),
+        consent,
+        ...(lease?.session && { lease: { session: lease.session, expires: lease.expires! } }),
+        ...(lastError && { error: lastError }),
+      };
+    },
     destroy() {
       destroyed = true;
       document.removeEventListener('DOMContentLoaded', start);
       removeEventListener('load', reportMissing);
       clearTimeout(settleTimer);
+      stopSignals?.();
+      stopDebug?.();
       lease?.stop();
       swap?.restore();
       swap = undefined;
@@ -269,4 +307,16 @@ export function init(config: Config): Instance {
       events.clear();
     },
   };
+
+  if (ok) {
+    if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+    else start();
+    if (document.readyState == 'complete') reportMissing();
+    else addEventListener('load', reportMissing, { once: true });
+    // The page's consent tools (IAB TCF, Google Consent Mode) decide when consent is required.
+    if (config.requireConsent) stopSignals = onConsentSignal((granted) => instance.setConsent(granted));
+    if (debug) void loadDebug(instance).then((stop) => (destroyed ? stop?.() : (stopDebug = stop)));
+  }
+
+  return instance;
 }

@@ -31,6 +31,8 @@ export interface LeaseClient {
   /** Site number → tracking number now leased (`{}` when none). */
   readonly numbers: Record<string, string>;
   readonly session: string | undefined;
+  /** When the lease expires unless a heartbeat renews it (ms since the epoch). */
+  readonly expires: number | undefined;
   /** Sends a page event about the current lease (sendBeacon, text/plain JSON). */
   send(type: PoolEvent['type'], targets?: string[]): void;
   /** Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs. */
@@ -288,6 +290,9 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     },
     get session() {
       return lease?.session;
+    },
+    get expires() {
+      return lease?.expires;
     },
     send,
     stop() {

@@ -16,15 +16,16 @@ const read = (path) => readFileSync(new URL(path, root));
  * just above its measured size: any growth fails the build until someone decides it is worth it.
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 10752],
-  ['dist/index.js', '`callswap` (everything)', 10240],
+  ['dist/callswap.min.js', 'script tag', 11264],
+  ['dist/index.js', '`callswap` (everything)', 10752],
   ['dist/source.js', '`callswap/source`', 2304],
   ['dist/swap.js', '`callswap/swap`', 3008],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],
+  ['dist/callswap-debug.js', 'debug badge (loaded only in debug mode)', 1024],
 ];
 
 const bundle = async (file) => {
-  if (file.endsWith('.min.js')) return read(file);
+  if (file.endsWith('.min.js') || file.endsWith('-debug.js')) return read(file);
   const build = await rollup({ input: new URL(file, root).pathname, plugins: [nodeResolve(), terser({ module: true })] });
   const { output } = await build.generate({ format: 'es' });
   return Buffer.from(output[0].code);

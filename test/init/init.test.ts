@@ -1,0 +1,191 @@
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { showDebug } from '../../src/debug/showDebug';
+import { init, type Config, type Instance } from '../../src/init/init';
+import { validator } from '../protocol';
+
+const ENDPOINT = 'https://pool.test/v1';
+const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+let leases: unknown[] = [];
+const server = setupServer(
+  http.options(`${ENDPOINT}/*`, () => new HttpResponse(null, { status: 204, headers: CORS })),
+  http.post(`${ENDPOINT}/sessions`, async ({ request }) => {
+    const body = await request.json();
+    leases.push(body);
+    expect(validator('LeaseRequest')(body)).toBe(true);
+    return HttpResponse.json({ session: 'sess-init-0001', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 }, { status: 201, headers: CORS });
+  }),
+  http.post(`${ENDPOINT}/sessions/:id/events`, () => new HttpResponse(null, { status: 204, headers: CORS })),
+);
+
+const BASE: Config = { site: 'demo', numbers: ['+31 20 123 4567'], endpoint: ENDPOINT, static: { paid_search: '+31 20 555 0000', brand: '+31 20 555 1111' } };
+let instances: Instance[] = [];
+const start = (config: Partial<Config> = {}, query = '?utm_source=google&utm_medium=cpc&gclid=abc') => {
+  history.replaceState(null, '', '/' + query);
+  document.body.innerHTML = '<header><a id="call" href="tel:+31201234567"><span>020</span> 123 4567</a></header><p id="n">Bel 020 123 4567</p>';
+  const instance = init({ ...BASE, ...config });
+  instances.push(instance);
+  return instance;
+};
+const text = () => document.getElementById('n')!.textContent;
+const stored = () => ({ cookie: document.cookie.includes('_callswap'), keys: Object.keys(localStorage).filter((k) => k.startsWith('_callswap')) });
+const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 3000, interval: 5 });
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterAll(() => server.close());
+beforeEach(() => {
+  leases = [];
+  localStorage.clear();
+  document.cookie.split('; ').forEach((c) => (document.cookie = `${c.split('=')[0]}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`));
+  delete (window as { dataLayer?: unknown }).dataLayer;
+  delete (window as { __tcfapi?: unknown }).__tcfapi;
+});
+afterEach(() => {
+  instances.forEach((i) => i.destroy());
+  instances = [];
+  Object.defineProperty(navigator, 'globalPrivacyControl', { value: undefined, configurable: true });
+});
+
+describe('config errors name the field', () => {
+  test.each([
+    [null, /config object/],
+    [{ numbers: ['+31201234567'] }, /"site"/],
+    [{ site: 'a b', numbers: ['+31201234567'] }, /"site"/],
+    [{ site: 'demo', numbers: [] }, /"numbers"/],
+    [{ site: 'demo', numbers: ['020 123 4567'] }, /country/],
+    [{ site: 'demo', numbers: ['+31201234567'], endpoint: 'http://pool.example.com/v1' }, /"endpoint"/],
+    [{ site: 'demo', numbers: ['+31201234567'], endpoint: 'javascript:alert(1)' }, /"endpoint"/],
+    [{ site: 'demo', numbers: ['+31201234567'], requireConsent: 'yes' }, /"requireConsent"/],
+    [{ site: 'demo', numbers: ['+31201234567'], sessionTimeout: 0 }, /"sessionTimeout"/],
+    [{ site: 'demo', numbers: ['+31201234567'], timeout: 10 }, /"timeout"/],
+    [{ site: 'demo', numbers: ['+31201234567'], static: { paid_search: '<b>x</b>' } }, /not a phone number/],
+    [{ site: 'demo', numbers: ['+31201234567'], rules: [{ path: '/x' }] }, /rules\[0\]/],
+    [{ site: 'demo', numbers: ['+31201234567'], leaseFor: 'paid_search' }, /"leaseFor"/],
+  ])('%j', (config, message) => {
+    document.body.innerHTML = '<p id="n">Bel 020 123 4567</p>';
+    expect(() => init(config as Config)).toThrow(message);
+    expect(text()).toBe('Bel 020 123 4567');
+  });
+});
+
+describe('numbers', () => {
+  test('a paid visit leases and shows the pool number, in text and link; status() tells', async () => {
+    const instance = start();
+    await until(() => text() == 'Bel 020 765 4321');
+    expect(document.getElementById('call')!.getAttribute('href')).toBe('tel:+31207654321');
+    expect(instance.numbers).toEqual({ '+31201234567': '+31207654321' });
+    expect(instance.status()).toMatchObject({ found: ['+31201234567'], missing: [], consent: true, lease: { session: 'sess-init-0001' } });
+    expect(leases[0]).toMatchObject({ site: 'demo', targets: ['+31201234567'], source: { channel: 'paid_search', clickIds: { gclid: 'abc' } } });
+  });
+
+  test('static numbers without an endpoint: the rule pool first, then the channel', () => {
+    start({ endpoint: undefined });
+    expect(text()).toBe('Bel 020 555 0000');
+    instances.pop()!.destroy();
+    start({ endpoint: undefined, rules: [{ pool: 'brand', campaign: 'brand*' }] }, '?utm_source=google&utm_medium=cpc&utm_campaign=brand-nl');
+    expect(text()).toBe('Bel 020 555 1111');
+  });
+
+  test('leaseFor limits who gets a pool number', async () => {
+    start({ leaseFor: ['organic_search'] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(leases).toEqual([]);
+    expect(text()).toBe('Bel 020 555 0000');
+  });
+
+  test('a dataLayer gets callswap.swap once per page view with a tracking number', async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    start();
+    await until(() => text() == 'Bel 020 765 4321');
+    const pushes = dataLayer.filter((e) => (e as { event?: string }).event == 'callswap.swap');
+    expect(pushes).toEqual([
+      { event: 'callswap.swap', callswap: { number: '+31205550000', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
+      { event: 'callswap.swap', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
+    ]);
+  });
+
+  test('destroy() restores the page', async () => {
+    const instance = start();
+    await until(() => text() == 'Bel 020 765 4321');
+    instance.destroy();
+    expect(text()).toBe('Bel 020 123 4567');
+    expect(document.getElementById('call')!.getAttribute('href')).toBe('tel:+31201234567');
+  });
+});
+
+describe('consent and privacy', () => {
+  test('required and not given: nothing stored, no request, the static number from this page view', async () => {
+    start({ requireConsent: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(leases).toEqual([]);
+    expect(stored()).toEqual({ cookie: false, keys: [] });
+    expect(text()).toBe('Bel 020 555 0000');
+  });
+
+  test('granted later: stored, leased, swapped; withdrawn: everything deleted, the pool number off', async () => {
+    const instance = start({ requireConsent: true });
+    instance.setConsent('granted');
+    await until(() => text() == 'Bel 020 765 4321');
+    expect(stored().cookie).toBe(true);
+    expect(stored().keys).toContain('_callswap_visitor');
+    instance.setConsent('denied');
+    expect(stored()).toEqual({ cookie: false, keys: [] });
+    expect(text()).toBe('Bel 020 555 0000');
+  });
+
+  test('IAB TCF v2.2: purpose 1 consent grants', async () => {
+    let listener: ((data: unknown, ok: boolean) => void) | undefined;
+    (window as { __tcfapi?: unknown }).__tcfapi = (command: string, _v: number, cb: (data: unknown, ok: boolean) => void) => {
+      if (command == 'addEventListener') listener = cb;
+    };
+    start({ requireConsent: true });
+    listener!({ eventStatus: 'cmpuishown', gdprApplies: true, listenerId: 1, purpose: { consents: {} } }, true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(leases).toEqual([]);
+    listener!({ eventStatus: 'useractioncomplete', gdprApplies: true, listenerId: 1, purpose: { consents: { 1: true } } }, true);
+    await until(() => text() == 'Bel 020 765 4321');
+  });
+
+  test('Google Consent Mode: ad_storage in gtag consent commands', async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    function gtag(..._args: unknown[]) {
+      // gtag pushes its arguments object, as Google's snippet does.
+      // eslint-disable-next-line prefer-rest-params
+      dataLayer.push(arguments);
+    }
+    gtag('consent', 'default', { ad_storage: 'denied', analytics_storage: 'denied' });
+    start({ requireConsent: true });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(leases).toEqual([]);
+    gtag('consent', 'update', { ad_storage: 'granted' });
+    await until(() => text() == 'Bel 020 765 4321');
+    instances.pop()!.destroy();
+    // The page's own push is back after destroy.
+    expect(dataLayer.push).toBe(Array.prototype.push);
+  });
+
+  test('Global Privacy Control: no visitor id kept or sent, no click ids sent', async () => {
+    Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+    start();
+    await until(() => leases.length == 1);
+    expect(leases[0]).toMatchObject({ visitor: null, source: { clickIds: {} } });
+    expect(stored().keys).not.toContain('_callswap_visitor');
+  });
+});
+
+test('the debug badge shows the facts, is ignored by the swap, and goes away', async () => {
+  const instance = start();
+  await until(() => text() == 'Bel 020 765 4321');
+  const remove = showDebug(instance);
+  const badge = document.querySelector('[data-callswap-ignore][role=status]')!;
+  expect(badge.textContent).toContain('channel   paid_search');
+  expect(badge.textContent).toContain('source    google / cpc');
+  expect(badge.textContent).toContain('+31201234567 → +31207654321');
+  expect(badge.textContent).toMatch(/lease     sess-ini…, (30m 0s|29m 5\ds) left/);
+  expect(badge.textContent).toContain('missing   none');
+  remove();
+  expect(document.querySelector('[role=status]')).toBeNull();
+});
