@@ -89,6 +89,29 @@ for (const mode of ['script', 'stub', 'esm']) {
       await context.close();
     });
 
+    test('?callswap_debug=1 shows a badge with the right facts, loaded only then', async ({ browser }) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const scripts: string[] = [];
+      page.on('request', (r) => r.resourceType() == 'script' && scripts.push(new URL(r.url()).pathname));
+      await page.goto(page_(`${PAID}&callswap_debug=1`));
+      const badge = page.locator('[data-callswap-ignore][role=status]');
+      await expect(badge).toContainText('channel   paid_search');
+      await expect(badge).toContainText('source    google / cpc (spring)');
+      await expect(badge).toContainText(/\+442079460018 → \+4420794601\d\d/);
+      await expect(badge).toContainText(/lease     \S+…, (30m 0s|29m \d+s) left/);
+      await expect(badge).toContainText('found     +442079460018');
+      await expect(badge).toContainText('missing   none');
+      expect(scripts.some((s) => /callswap-debug\.js|showDebug-/.test(s))).toBe(true);
+      const plain = await context.newPage();
+      const plainScripts: string[] = [];
+      plain.on('request', (r) => r.resourceType() == 'script' && plainScripts.push(new URL(r.url()).pathname));
+      await plain.goto(page_(PAID));
+      await expect(plain.locator('#n')).toHaveText(pooled);
+      expect(plainScripts.some((s) => /callswap-debug\.js|showDebug-/.test(s))).toBe(false);
+      await context.close();
+    });
+
     test('the pool down: the site keeps its own number and the page is unharmed', async ({ browser }) => {
       const context = await browser.newContext();
       await context.route('**/v1/**', (route) => route.abort('connectionrefused'));
