@@ -1,10 +1,23 @@
-// npm run bench: every benchmark, printed as markdown tables. Needs a build (npm run build).
+// npm run bench: every benchmark, printed as markdown tables. `-- --update-readme` also writes them into
+// README.md between the bench markers (figures vary between runs, so unlike sizes they are not checked).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { benchSource } from './source.mjs';
 import { benchSwap } from './swap.mjs';
 import { measure, table } from './size.mjs';
 
-console.log('## Sizes\n\n' + table(await measure()) + '\n');
-console.log('## Source detection (Node)\n\n| benchmark | median | goal |\n| --- | ---: | ---: |');
-for (const r of benchSource()) console.log(`| ${r.name} | ${r.value.toFixed(2)} ${r.unit} | ≤ ${r.goal} ${r.unit} |`);
-console.log('\n## Swap engine (Chromium)\n\n| benchmark | measured | goal |\n| --- | ---: | ---: |');
-for (const r of await benchSwap()) console.log(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
+const lines = [];
+const out = (line) => (console.log(line), lines.push(line));
+out(table(await measure()));
+out('');
+out('| detectSource (Node) | median | goal |\n| --- | ---: | ---: |');
+for (const r of benchSource()) out(`| ${r.name} | ${r.value.toFixed(2)} ${r.unit} | ≤ ${r.goal} ${r.unit} |`);
+out('');
+out('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
+for (const r of await benchSwap()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
+
+if (process.argv.includes('--update-readme')) {
+  const file = new URL('../../README.md', import.meta.url);
+  const readme = readFileSync(file, 'utf8');
+  const body = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.version}, Chromium):\n\n${lines.join('\n')}`;
+  writeFileSync(file, readme.replace(/(<!-- bench:start -->)[^]*?(<!-- bench:end -->)/, `$1\n${body}\n$2`));
+}

@@ -67,8 +67,12 @@ if (import.meta.url == `file://${process.argv[1]}`) {
     }
   }
   const readme = read('README.md').toString();
-  const block = /(<!-- size:start -->\n)[^]*?(\n<!-- size:end -->)/;
-  const updated = readme.replace(block, `$1${markdown}$2`);
+  const block = /(<!-- size:start -->)[^]*?(<!-- size:end -->)/;
+  if (!block.test(readme)) {
+    failed = true;
+    console.error('README.md has no <!-- size:start --> … <!-- size:end --> block for the measured sizes');
+  }
+  const updated = readme.replace(block, `$1\n${markdown}\n$2`);
   if (process.argv.includes('--update-readme')) writeFileSync(new URL('README.md', root), updated);
   else if (updated != readme) {
     failed = true;
