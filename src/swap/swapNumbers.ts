@@ -18,6 +18,11 @@ export interface SwapHandle {
   readonly count: number;
   /** The site numbers (E.164) found on the page, in the order first found. */
   readonly found: string[];
+  /**
+   * Resolves when the pass has swapped the whole root. On most pages that is before `swapNumbers` returns; on a
+   * huge page the pass goes on in 30 ms slices so the page never has a long task, the top of the page first.
+   */
+  readonly ready: Promise<void>;
   /** Swaps to other tracking numbers: puts the originals back, then swaps with `replacements`. */
   update(replacements: Record<string, string>): void;
   /** Puts every original string back exactly as it was and stops observing. */
@@ -25,6 +30,8 @@ export interface SwapHandle {
 }
 
 /** Elements that continue a line of text: a number split over them is still one number. */
+/** Milliseconds of work before a pass yields to the page. */
+const SLICE = 30;
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 
@@ -48,6 +55,11 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   let lineText = '';
   let observer: MutationObserver | undefined;
   let matcher: Matcher | undefined;
+  /** Subtrees left to swap, each with its walker when a pass paused in it. */
+  let jobs: [node: Node, paused?: TreeWalker][] = [];
+  let resume: ReturnType<typeof setTimeout> | undefined;
+  let finished: () => void;
+  const ready = new Promise<void>((resolve) => (finished = resolve));
   try {
     (root.ownerDocument || (root as Document)).createElement('a').matches(ignore + ',' + selector);
   } catch {
@@ -128,32 +140,73 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   };
 
   /**
-   * Swaps everything under `node`: text, attributes, open shadow roots. One pass in document order builds lines
-   * (text over inline elements); an element that is not inline, or text of another block, ends a line.
+   * Swaps the queued subtrees: text, attributes, open shadow roots. One pass in document order builds lines (text
+   * over inline elements); an element that is not inline, or text of another block, ends a line. A pass pauses at
+   * a block boundary after SLICE ms and goes on in a later task, so a huge page never gets a long task from us; the
+   * first slice runs at once, so the top of the page is swapped before it is painted.
    */
-  const scan = (node: Node): void => {
-    const walker = (node.ownerDocument || (node as Document)).createTreeWalker(node, 5 /* SHOW_ELEMENT | SHOW_TEXT */);
-    let block: Node | undefined;
-    for (let n: Node | null = node; n; n = walker.nextNode()) {
-      if (n.nodeType == 3) {
-        const own = blockOf(n);
-        if (own != block) flush();
-        block = own;
-        line.push(n as Text);
-        lineText += (n as Text).data;
-      } else if (!INLINE.has((n as Element).localName)) {
+  const run = (): void => {
+    try {
+      clearTimeout(resume);
+      // The page's changes since the last slice, before ours are dropped below.
+      if (observer) enqueue(observer.takeRecords());
+      const end = performance.now() + SLICE;
+      for (let job = jobs[0]; job; job = jobs[0]) {
+        const [node, paused] = job;
+        // A paused walk whose place the page removed starts over: swapping twice changes nothing.
+        const walker = paused?.currentNode.isConnected ? paused : (node.ownerDocument || (node as Document)).createTreeWalker(node, 5);
+        let block: Node | undefined;
+        let n: Node | null = walker == paused ? walker.nextNode() : node;
+        for (; n; n = walker.nextNode()) {
+          if (n.nodeType == 3) {
+            const own = blockOf(n);
+            if (own != block) flush();
+            block = own;
+            line.push(n as Text);
+            lineText += (n as Text).data;
+          } else if (!INLINE.has((n as Element).localName)) {
+            flush();
+            block = undefined;
+            const shadow = (n as Element).shadowRoot;
+            if (shadow) {
+              jobs.push([shadow]);
+              watch(shadow);
+            }
+            if (performance.now() > end) {
+              job[1] = walker;
+              resume = setTimeout(run, 0);
+              break;
+            }
+          }
+        }
+        if (n) break;
         flush();
-        block = undefined;
-        const shadow = (n as Element).shadowRoot;
-        if (shadow) {
-          scan(shadow);
-          watch(shadow);
+        jobs.shift();
+        for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
+          for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
         }
       }
+      if (!jobs[0]) finished();
+      // Drop the records of our own writes: they cause no more work.
+      observer?.takeRecords();
+      // Forget the nodes the page removed, so a long-lived page does not keep them alive through us.
+      if (records.size > 500) for (const node of records.keys()) node.isConnected || records.delete(node);
+    } catch {
+      // A guest never throws into the page.
     }
-    flush();
-    for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
-      for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
+  };
+
+  /** Queues what the page changed: text and inline elements swap the block they are in. Attributes at once. */
+  const enqueue = (mutations: MutationRecord[]): void => {
+    const done = new Set<Node>();
+    for (const { type, target, addedNodes, attributeName } of mutations) {
+      if (type == 'attributes') swapAttribute(target as Element, attributeName!);
+      for (let node of type == 'characterData' ? [target] : addedNodes) {
+        if (node.nodeType == 3 || INLINE.has((node as Element).localName)) node = blockOf(node);
+        // Ahead of a paused pass: new content is swapped before the next frame.
+        if (node.isConnected && !done.has(node)) jobs.unshift([node]);
+        done.add(node);
+      }
     }
   };
 
@@ -162,23 +215,11 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   const onMutations = (mutations: MutationRecord[]): void => {
     try {
-      const done = new Set<Node>();
-      for (const { type, target, addedNodes, attributeName } of mutations) {
-        if (type == 'attributes') swapAttribute(target as Element, attributeName!);
-        for (let node of type == 'characterData' ? [target] : addedNodes) {
-          // Text and inline elements join the line around them: swap the block they are in, once per batch.
-          if (node.nodeType == 3 || INLINE.has((node as Element).localName)) node = blockOf(node);
-          if (node.isConnected && !done.has(node)) scan(node);
-          done.add(node);
-        }
-      }
-      // Drop the records of our own writes: they cause no more work.
-      observer!.takeRecords();
-      // Forget the nodes the page removed, so a long-lived page does not keep them alive through us.
-      if (records.size > 500) for (const node of records.keys()) node.isConnected || records.delete(node);
+      enqueue(mutations);
     } catch {
       // A guest never throws into the page.
     }
+    run();
   };
 
   const putBack = (): void => {
@@ -202,8 +243,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       if (observer) onMutations(observer.takeRecords());
       putBack();
       matcher = nextMatcher;
-      scan(root);
-      observer?.takeRecords();
+      jobs = [[root]];
+      run();
     }
   };
 
@@ -211,7 +252,10 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   if (observe && typeof MutationObserver == 'function') observer = new MutationObserver(onMutations);
   start(replacements);
   if (matcher) watch(root);
-  else observer = undefined;
+  else {
+    observer = undefined;
+    finished!();
+  }
 
   return {
     get count() {
@@ -220,10 +264,14 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     get found() {
       return [...found];
     },
+    ready,
     update: start,
     restore() {
       observer?.disconnect();
       observer = undefined;
+      jobs = [];
+      clearTimeout(resume);
+      finished();
       putBack();
     },
   };

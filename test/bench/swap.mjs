@@ -34,15 +34,21 @@ export async function benchSwap() {
     const replacements = { '+31 20 123 4567': '+31 20 765 4321' };
     const bare = [];
     const swap = [];
+    const firstSlice = [];
     let count = 0;
     for (let i = 0; i < reps; i++) {
+      await new Promise((r) => setTimeout(r, 0));
       let t = performance.now();
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       let length = 0;
       for (let n = walker.nextNode(); n; n = walker.nextNode()) length += n.data.length;
       bare.push(performance.now() - t);
+      // A task of its own, as on a page: the long-task figure then measures only callswap's work.
+      await new Promise((r) => setTimeout(r, 0));
       t = performance.now();
       const handle = callswap.swapNumbers(document.body, replacements, { observe: true });
+      firstSlice.push(performance.now() - t);
+      await handle.ready;
       swap.push(performance.now() - t);
       count = handle.count;
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -84,7 +90,7 @@ export async function benchSwap() {
     const before = heap();
     for (let i = 0; i < 1000; i++) cycle();
     const after = heap();
-    return { elements, count, bare, swap, longTasks, shift, dynamic, heapGrowth: after - before };
+    return { elements, count, bare, swap, firstSlice, longTasks, shift, dynamic, heapGrowth: after - before };
   }, 9);
   await browser.close();
   const bare = median(result.bare);
@@ -92,7 +98,8 @@ export async function benchSwap() {
   return [
     { name: `page: elements / occurrences swapped`, value: `${result.elements} / ${result.count}` },
     { name: 'bare TreeWalker text pass (median of 9)', value: `${bare.toFixed(2)} ms` },
-    { name: 'callswap initial pass (median of 9)', value: `${swap.toFixed(2)} ms` },
+    { name: 'callswap initial pass, until ready (median of 9)', value: `${swap.toFixed(2)} ms` },
+    { name: 'of which synchronous (the first slice)', value: `${median(result.firstSlice).toFixed(2)} ms`, goal: '≤ 30 ms slices' },
     { name: 'ratio callswap / bare TreeWalker', value: `${(swap / bare).toFixed(2)}×`, goal: '≤ 1.5×' },
     { name: 'longest task while swapping', value: `${Math.max(0, ...result.longTasks).toFixed(0)} ms`, goal: 'none > 50 ms' },
     { name: 'layout shift (same-length numbers)', value: result.shift.toFixed(4), goal: '0' },

@@ -332,6 +332,45 @@ describe('swapNumbers', () => {
     });
   });
 
+  describe('a huge page is swapped in slices, the top first', () => {
+    const huge = () => page('<main>' + '<p>Filiaal: <b>020</b> 123 4567</p><div><span>item</span> 42</div>'.repeat(4000) + '</main>');
+
+    test('the pass goes on in later tasks until every number is swapped; ready tells when', async () => {
+      const root = huge();
+      const started = performance.now();
+      handle = swapNumbers(root, NL);
+      const sync = performance.now() - started;
+      const first = root.querySelector('p')!.textContent;
+      // The pass paused: the bottom of the page is not swapped yet (happy-dom needs far more than one 30 ms slice).
+      expect([...root.querySelectorAll('p')].at(-1)!.textContent).toBe('Filiaal: 020 123 4567');
+      await handle.ready;
+      expect(first).toBe('Filiaal: 020 765 4321');
+      expect(handle.count).toBe(4000);
+      expect([...root.querySelectorAll('p')].every((p) => p.textContent == 'Filiaal: 020 765 4321')).toBe(true);
+      // happy-dom is slow: the pass does not fit one slice here, which is what this test needs.
+      expect(sync).toBeLessThan(200);
+    });
+
+    test('restore() during a paused pass stops it and puts back what it had swapped', async () => {
+      const root = huge();
+      const before = root.innerHTML;
+      handle = swapNumbers(root, NL);
+      handle.restore();
+      await handle.ready;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(root.innerHTML).toBe(before);
+    });
+
+    test('update() during a paused pass starts over with the new numbers', async () => {
+      const root = huge();
+      handle = swapNumbers(root, NL);
+      handle.update({ '+31201234567': '+31209999999' });
+      await handle.ready;
+      await new Promise((r) => setTimeout(r, 200));
+      expect([...root.querySelectorAll('p')].every((p) => p.textContent == 'Filiaal: 020 999 9999')).toBe(true);
+    });
+  });
+
   test('after restore() the engine keeps no page nodes', () => {
     const root = page('<p>020 123 4567</p>');
     handle = swapNumbers(root, NL, { observe: true });
