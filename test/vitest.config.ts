@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'happy-dom',
+    // The GTM stand-ins inject script elements; happy-dom does not load them (and should not say so each time).
+    environmentOptions: { happyDOM: { settings: { disableJavaScriptFileLoading: true, handleDisabledFileLoadingAsSuccess: true } } },
     restoreMocks: true,
   },
 });

@@ -11,7 +11,7 @@ type Listener = (detail: Events[keyof Events]) => void;
 type Command = 'init' | 'on' | 'consent' | 'destroy';
 interface Global {
   (command: Command, ...args: unknown[]): unknown;
-  q?: ArrayLike<unknown>[];
+  q?: ArrayLike<unknown>[] | { push(...entries: ArrayLike<unknown>[]): number };
   version?: string;
   init?: typeof init;
   detectSource?: typeof detectSource;
@@ -108,7 +108,15 @@ if (!existing?.version && (!existing || typeof existing == 'function')) {
   callswap.init = (config) => (start(config), instance!);
   callswap.detectSource = guard(detectSource) as typeof detectSource;
   callswap.swapNumbers = guard(swapNumbers) as typeof swapNumbers;
-  const queue = Array.from(existing?.q || []);
+  const queue = Array.from((existing?.q as ArrayLike<unknown>[]) || []);
+  // Code that kept the stub (a GTM tag's createArgumentsQueue function, a page's own reference) pushes to
+  // callswap.q later: those pushes now run at once.
+  callswap.q = {
+    push: (...entries) => {
+      entries.forEach((args) => callswap(...(Array.from(args) as [Command, ...unknown[]])));
+      return 0;
+    },
+  };
   w.callswap = callswap;
 
   const script = document.currentScript as HTMLScriptElement | null;

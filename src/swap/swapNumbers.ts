@@ -55,8 +55,11 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   let lineText = '';
   let observer: MutationObserver | undefined;
   let matcher: Matcher | undefined;
-  /** Subtrees left to swap, each with its walker when a pass paused in it. */
-  let jobs: [node: Node, paused?: TreeWalker][] = [];
+  /**
+   * Subtrees left to swap, each with its walker when a pass paused in it. Only the pass over the whole root may
+   * pause (`sliced`): content the page adds is swapped to the end at once, so it is never painted unswapped.
+   */
+  let jobs: [node: Node, paused?: TreeWalker, sliced?: boolean][] = [];
   let resume: ReturnType<typeof setTimeout> | undefined;
   let finished: () => void;
   const ready = new Promise<void>((resolve) => (finished = resolve));
@@ -141,9 +144,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   /**
    * Swaps the queued subtrees: text, attributes, open shadow roots. One pass in document order builds lines (text
-   * over inline elements); an element that is not inline, or text of another block, ends a line. A pass pauses at
-   * a block boundary after SLICE ms and goes on in a later task, so a huge page never gets a long task from us; the
-   * first slice runs at once, so the top of the page is swapped before it is painted.
+   * over inline elements); an element that is not inline, or text of another block, ends a line. The pass over the
+   * whole root pauses at a block boundary after SLICE ms and goes on in a later task, so a huge page never gets a
+   * long task from us; the first slice runs at once, so the top of the page is swapped before it is painted.
    */
   const run = (): void => {
     try {
@@ -152,7 +155,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       if (observer) enqueue(observer.takeRecords());
       const end = performance.now() + SLICE;
       for (let job = jobs[0]; job; job = jobs[0]) {
-        const [node, paused] = job;
+        const [node, paused, sliced] = job;
         // A paused walk whose place the page removed starts over: swapping twice changes nothing.
         const walker = paused?.currentNode.isConnected ? paused : (node.ownerDocument || (node as Document)).createTreeWalker(node, 5);
         let block: Node | undefined;
@@ -172,7 +175,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
               jobs.push([shadow]);
               watch(shadow);
             }
-            if (performance.now() > end) {
+            if (sliced && performance.now() > end) {
               job[1] = walker;
               resume = setTimeout(run, 0);
               break;
@@ -243,7 +246,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       if (observer) onMutations(observer.takeRecords());
       putBack();
       matcher = nextMatcher;
-      jobs = [[root]];
+      jobs = [[root, undefined, true]];
       run();
     }
   };

@@ -56,6 +56,20 @@ test('a bad config warns once naming the problem and leaves the page as it is', 
   expect(log.errors).toEqual([]);
 });
 
+test('a stub kept from before the script loaded still works after', async ({ page }) => {
+  await page.goto('/test/e2e/pages/stub.html');
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
+  await page.evaluate(() => {
+    // What the stub did: push its arguments to callswap.q (a GTM tag's createArgumentsQueue function does the same).
+    const kept = function (..._args: unknown[]) {
+      // eslint-disable-next-line prefer-rest-params
+      (window as any).callswap.q.push(arguments);
+    };
+    kept('destroy');
+  });
+  await expect(page.locator('#n')).toHaveText('Bel ons: 020 123 4567');
+});
+
 test('every API property is on window.callswap', async ({ page }) => {
   await page.goto('/test/e2e/pages/stub.html');
   await page.waitForFunction(() => !!(window as any).callswap.version);
