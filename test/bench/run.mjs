@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, printed as markdown tables. `-- --update-readme` also writes them into
 // README.md between the bench markers (figures vary between runs, so unlike sizes they are not checked).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchSource } from './source.mjs';
 import { benchSwap } from './swap.mjs';
@@ -14,6 +15,11 @@ for (const r of benchSource()) out(`| ${r.name} | ${r.value.toFixed(2)} ${r.unit
 out('');
 out('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchSwap()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
+
+out('');
+// The pool server's load test runs in its own process (it starts servers and kills one).
+const load = spawnSync(process.execPath, [new URL('./pool-load.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+out(load.stdout.trim() || `pool load test failed: ${load.stderr}`);
 
 if (process.argv.includes('--update-readme')) {
   const file = new URL('../../README.md', import.meta.url);
