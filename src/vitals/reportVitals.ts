@@ -3,8 +3,11 @@ import { onCLS, onINP, onLCP, type Metric } from 'web-vitals';
 export interface VitalsTarget {
   /** The pool endpoint, e.g. `https://pool.example.com/v1`. */
   endpoint: string;
-  /** The lease session id the measurements belong to. */
-  session: string;
+  /**
+   * The lease session the measurements belong to, or a function that tells it when a metric is sent (a lease may
+   * arrive after the metrics are registered): `() => tracking.status().lease?.session`. Nothing is sent without one.
+   */
+  session: string | (() => string | undefined);
 }
 
 /**
@@ -14,12 +17,12 @@ export interface VitalsTarget {
  */
 export function reportVitals({ endpoint, session }: VitalsTarget): () => void {
   let active = true;
-  const url = `${endpoint.replace(/\/+$/, '')}/sessions/${encodeURIComponent(session)}/events`;
   const send = (metric: Metric): void => {
-    if (!active || typeof navigator == 'undefined' || !navigator.sendBeacon) return;
+    const id = typeof session == 'function' ? session() : session;
+    if (!active || !id || typeof navigator == 'undefined' || !navigator.sendBeacon) return;
     try {
       navigator.sendBeacon(
-        url,
+        `${endpoint.replace(/\/+$/, '')}/sessions/${encodeURIComponent(id)}/events`,
         JSON.stringify({
           type: 'vitals',
           page: location.pathname,

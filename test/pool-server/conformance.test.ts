@@ -192,6 +192,18 @@ describe.each(stores)('pool server with the %s', (_, makeStore) => {
     expect(stats.sessions.organic_search).toBeGreaterThanOrEqual(1);
   });
 
+  test('vitals events are summarised per metric (count, p75)', async () => {
+    const a = await leaseFor('referral');
+    for (const value of [1200, 1800, 2400, 3000]) {
+      const res = await fetch(`${base}/v1/sessions/${a.session}/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ type: 'vitals', page: '/', name: 'LCP', value, rating: 'good' }) });
+      expect(res.status).toBe(204);
+    }
+    const stats = (await get(`/v1/stats?site=${SITE}`)).body;
+    expect(validator('Stats')(stats)).toBe(true);
+    expect(stats.vitals.LCP.count).toBeGreaterThanOrEqual(4);
+    expect(stats.vitals.LCP.p75).toBeGreaterThanOrEqual(2400);
+  });
+
   test.each([
     ['bad JSON', '{"site":', 400],
     ['a body over 16 KB', JSON.stringify({ site: SITE, pad: 'x'.repeat(20_000) }), 400],

@@ -138,7 +138,7 @@ export function createApp({ config, store, api = '/v1', statics = [], log, now =
   };
 
   const event = async (req: IncomingMessage, id: string, ip: string) => {
-    const body = await bodyOf<{ type: string; page: string; targets?: string[] }>(req, 'Event');
+    const body = await bodyOf<{ type: string; page: string; targets?: string[]; name?: string; value?: number }>(req, 'Event');
     limited([perIp, ip]);
     const session = await store.getSession(id);
     if (!session) return error(404, 'unknown_session');
@@ -146,6 +146,7 @@ export function createApp({ config, store, api = '/v1', statics = [], log, now =
       const known = body.targets.filter((t) => pools(session.site)[t]);
       if (known.length) await store.addMissing(session.site, body.page, known);
     }
+    if (body.type == 'vitals' && body.name && typeof body.value == 'number') await store.addVital(session.site, body.name, body.value);
     return new Answer(204);
   };
 
@@ -176,7 +177,7 @@ export function createApp({ config, store, api = '/v1', statics = [], log, now =
         entry.held += list.filter((n) => found.held.includes(n)).length;
       }
     }
-    return new Answer(200, { site, sessions: found.sessions, pools: byPool, exhausted: found.exhausted, missingTargets: found.missingTargets });
+    return new Answer(200, { site, sessions: found.sessions, pools: byPool, exhausted: found.exhausted, missingTargets: found.missingTargets, vitals: found.vitals });
   };
 
   const serveStatic = async (path: string, res: ServerResponse): Promise<boolean> => {

@@ -1,7 +1,7 @@
 // The Redis store: several server processes share one pool. Every lease and heartbeat is one Lua script, which
 // Redis runs atomically, so no number is ever given to two live sessions, whichever process asks.
 import { createClient } from 'redis';
-import { HISTORY, type Call, type Session, type Store } from './store.js';
+import { HISTORY, summarize, type Call, type Session, type Store } from './store.js';
 
 // KEYS: the candidates' holding lists. ARGV: session id, now, ttl, quarantine, history length.
 // Picks the free candidate whose last holding ended longest ago (never held first) and records the holding.
@@ -58,6 +58,7 @@ export async function createRedisStore(url: string, prefix = 'callswap:'): Promi
     channels: (site: string) => `${prefix}channels:${site}`,
     exhausted: (site: string) => `${prefix}exhausted:${site}`,
     missing: (site: string) => `${prefix}missing:${site}`,
+    vitals: (site: string, name: string) => `${prefix}vitals:${site}:${name}`,
     calls: `${prefix}calls`,
   };
   // cjson turns an empty Lua table into {} and keeps key order loose: sessions are read back through JSON.parse.
@@ -115,7 +116,16 @@ export async function createRedisStore(url: string, prefix = 'callswap:'): Promi
       targets.forEach((t) => known.add(t));
       await client.hSet(k.missing(site), page, JSON.stringify([...known]));
     },
+    async addVital(site, name, value) {
+      await client.lPush(k.vitals(site, name), String(value));
+      await client.lTrim(k.vitals(site, name), 0, HISTORY - 1);
+    },
     async stats(site, numbers, now) {
+      const values: Record<string, number[]> = {};
+      for (const name of ['CLS', 'INP', 'LCP']) {
+        const list = (await client.lRange(k.vitals(site, name), 0, -1)).map(Number);
+        if (list.length) values[name] = list;
+      }
       const channels = await client.hGetAll(k.channels(site));
       const missing = await client.hGetAll(k.missing(site));
       const held: string[] = [];
@@ -125,6 +135,7 @@ export async function createRedisStore(url: string, prefix = 'callswap:'): Promi
         exhausted: Number(await client.get(k.exhausted(site))) || 0,
         missingTargets: Object.fromEntries(Object.entries(missing).map(([page, raw]) => [page, JSON.parse(raw) as string[]])),
         held,
+        vitals: summarize(values),
       };
     },
     async close() {

@@ -55,18 +55,30 @@ export interface Store {
   addCall(call: Call): Promise<void>;
   listCalls(limit: number): Promise<Call[]>;
   addMissing(site: string, page: string, targets: string[]): Promise<void>;
+  /** A Core Web Vitals measurement from a page of the site (the last 1,000 per metric are kept). */
+  addVital(site: string, name: string, value: number): Promise<void>;
   /** Sessions per channel, exhausted count, missing targets per page, and which numbers are held now. */
   stats(site: string, numbers: string[], now: number): Promise<{
     sessions: Record<string, number>;
     exhausted: number;
     missingTargets: Record<string, string[]>;
     held: string[];
+    vitals: Record<string, { count: number; p75: number }>;
   }>;
   close(): Promise<void>;
 }
 
 /** Holdings kept per number for call attribution. */
 export const HISTORY = 1000;
+
+/** count and 75th percentile (what Core Web Vitals are judged by) of each metric's values. */
+export const summarize = (values: Record<string, number[]>): Record<string, { count: number; p75: number }> =>
+  Object.fromEntries(
+    Object.entries(values).map(([name, list]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return [name, { count: sorted.length, p75: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.75))] ?? 0 }];
+    }),
+  );
 
 /** The default store: everything in this process's memory. Leasing is atomic because Node runs one task at a time. */
 export function createMemoryStore(): Store {
@@ -76,6 +88,7 @@ export function createMemoryStore(): Store {
   const channels = new Map<string, Record<string, number>>();
   const exhausted = new Map<string, number>();
   const missing = new Map<string, Record<string, Set<string>>>();
+  const vitals = new Map<string, Record<string, number[]>>();
   const last = (number: string): Holding | undefined => holdings.get(number)?.at(-1);
 
   return {
@@ -134,9 +147,15 @@ export function createMemoryStore(): Store {
       targets.forEach((t) => set.add(t));
       missing.set(site, pages);
     },
+    async addVital(site, name, value) {
+      const metrics = vitals.get(site) || {};
+      metrics[name] = [...(metrics[name] || []), value].slice(-HISTORY);
+      vitals.set(site, metrics);
+    },
     async stats(site, numbers, now) {
       const pages = missing.get(site) || {};
       return {
+        vitals: summarize(vitals.get(site) || {}),
         sessions: { ...channels.get(site) },
         exhausted: exhausted.get(site) || 0,
         missingTargets: Object.fromEntries(Object.entries(pages).map(([page, set]) => [page, [...set]])),

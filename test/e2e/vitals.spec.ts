@@ -1,0 +1,23 @@
+import { expect, test } from '@playwright/test';
+import { poolPort } from './playwright.config';
+
+test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
+
+test('callswap/vitals sends the Core Web Vitals of a leased visit to the pool', async ({ page }) => {
+  const beacons: { type: string; name: string; value: number }[] = [];
+  page.on('request', (r) => r.url().endsWith('/events') && beacons.push(JSON.parse(r.postData() || '{}')));
+  await page.goto('/test/e2e/pages/vitals.html?utm_source=partner&utm_medium=referral');
+  await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 014\d/);
+  await page.click('#b');
+  // Event timing entries reach web-vitals when the browser is idle after the interaction.
+  await page.waitForTimeout(1000);
+  // Leaving the page (tab hidden) is when web-vitals reports.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await expect.poll(() => beacons.filter((b) => b.type == 'vitals').map((b) => b.name).sort()).toEqual(expect.arrayContaining(['CLS', 'INP', 'LCP']));
+  for (const b of beacons.filter((b) => b.type == 'vitals')) expect(typeof b.value).toBe('number');
+  const stats = await (await page.request.get('/v1/stats?site=e2e')).json();
+  expect(stats.vitals.LCP.count).toBeGreaterThanOrEqual(1);
+});
