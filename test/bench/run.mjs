@@ -2,6 +2,7 @@
 // README.md between the bench markers (figures vary between runs, so unlike sizes they are not checked).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { benchPage } from './page.mjs';
 import { benchSource } from './source.mjs';
 import { benchSwap } from './swap.mjs';
 import { measure, table } from './size.mjs';
@@ -16,6 +17,9 @@ out('');
 out('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchSwap()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 
+out('');
+out('| in the browser, against the reference pool server | measured | goal |\n| --- | ---: | ---: |');
+for (const r of await benchPage()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 out('');
 // The pool server's load test runs in its own process (it starts servers and kills one).
 const load = spawnSync(process.execPath, [new URL('./pool-load.mjs', import.meta.url).pathname], { encoding: 'utf8' });

@@ -1,0 +1,236 @@
+// Browser benchmarks against the reference pool server (real Chromium, loopback, bounded): callswap against
+// findAndReplaceDOMText, time to swap, Core Web Vitals with and without callswap, requests per visitor, memory
+// after SPA route changes. Needs `npm run build` and `npm run build:server`. Prints tables.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, median } from './browser.mjs';
+import { bigPage } from './swap.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 60);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The reference pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
+const startPool = async () => {
+  const port = 21000 + Math.floor(Math.random() * 20000);
+  const read = (path) => JSON.parse(readFileSync(root + path, 'utf8'));
+  // The tests' site gets its own tracking numbers (03xx): one number stands for one site number.
+  const config = JSON.parse(readFileSync(root + 'test/e2e/pool.config.json', 'utf8').replaceAll('+4420794601', '+4420794603'));
+  config.sites = { ...read('examples/pool-server/demo.config.json').sites, ...config.sites };
+  const file = join(mkdtempSync(join(tmpdir(), 'callswap-bench-')), 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CONFIG: file, STATIC: `/=${root}examples/site,/=${root}`, QUIET: '1' },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { base: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('pool server did not start');
+};
+
+/** callswap and findAndReplaceDOMText doing the same replacement on the 10,000-element page, medians of 7. */
+async function versusFindAndReplace(browser) {
+  const page = await browser.newPage();
+  await page.setContent(bigPage());
+  await page.addScriptTag({ path: `${root}dist/callswap.min.js` });
+  await page.addScriptTag({ path: `${root}node_modules/findandreplacedomtext/src/findAndReplaceDOMText.js` });
+  const result = await page.evaluate(async () => {
+    const ours = [];
+    const theirs = [];
+    // An equivalent regex for the written forms on the page (findAndReplaceDOMText matches across elements too).
+    const find = /(?:\+31 \(0\)|0031|0)20[ -]?123 ?45 ?67/g;
+    for (let i = 0; i < 7; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      let t = performance.now();
+      const handle = callswap.swapNumbers(document.body, { '+31 20 123 4567': '+31 20 765 4321' });
+      await handle.ready;
+      ours.push(performance.now() - t);
+      handle.restore();
+      await new Promise((r) => setTimeout(r, 0));
+      t = performance.now();
+      const finder = findAndReplaceDOMText(document.body, { find, replace: '020 765 4321' });
+      theirs.push(performance.now() - t);
+      finder.revert();
+    }
+    return { ours, theirs };
+  });
+  await page.close();
+  const ours = median(result.ours);
+  const theirs = median(result.theirs);
+  return [
+    { name: 'callswap, 10,000 elements, 100 numbers (median of 7)', value: `${ours.toFixed(1)} ms` },
+    { name: 'findAndReplaceDOMText, same page, equivalent regex', value: `${theirs.toFixed(1)} ms` },
+    { name: 'ratio callswap / findAndReplaceDOMText', value: `${(ours / theirs).toFixed(2)}×` },
+  ];
+}
+
+/** Painted frames with the original number for a returning visitor; lease response → swapped DOM on a first visit. */
+async function timeToSwap(browser, base) {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    window.frames_ = [];
+    const sample = () => {
+      const n = document.getElementById('n');
+      if (n) window.frames_.push(n.textContent);
+      requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+    // When the number changed, by the page's clock.
+    new MutationObserver(() => {
+      const n = document.getElementById('n');
+      if (n && !n.textContent.includes('0018') && !window.swappedAt) window.swappedAt = performance.now();
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  // The pool answers 50 ms late.
+  await context.route('**/v1/sessions', async (route) => {
+    await sleep(50);
+    await route.continue();
+  });
+  const page = await context.newPage();
+  await page.goto(`${base}/test/e2e/pages/init-script.html?utm_source=partner&utm_medium=referral`);
+  await page.waitForFunction(() => window.swappedAt);
+  const first = await page.evaluate(() => {
+    const lease = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/sessions'));
+    return window.swappedAt - lease.responseEnd;
+  });
+  const returning = [];
+  for (let i = 0; i < 5; i++) {
+    await page.reload();
+    await page.waitForTimeout(300);
+    returning.push(await page.evaluate(() => window.frames_.filter((f) => f.includes('0018')).length));
+  }
+  await context.close();
+  return [
+    { name: 'first visit, pool 50 ms late: lease response → swapped DOM', value: `${first.toFixed(1)} ms` },
+    { name: 'returning visitor: frames painted with the original number (5 reloads)', value: String(returning.reduce((a, b) => a + b, 0)), goal: '0' },
+  ];
+}
+
+/** The demo page's CLS, LCP and INP with and without callswap (the script answered empty), medians of 5. */
+async function vitals(browser, base) {
+  const measure = async (withCallswap) => {
+    const context = await browser.newContext();
+    if (!withCallswap) await context.route('**/dist/callswap.min.js', (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
+    // Init scripts run wrapped, so the IIFE's `var webVitals` must be made global by hand.
+    await context.addInitScript({ content: readFileSync(`${root}node_modules/web-vitals/dist/web-vitals.iife.js`, 'utf8') + '\nwindow.webVitals = webVitals;' });
+    await context.addInitScript(() => {
+      window.vitals_ = {};
+      addEventListener('DOMContentLoaded', () => ['onCLS', 'onLCP', 'onINP'].forEach((on) => webVitals[on]((m) => (window.vitals_[m.name] = m.value), { reportAllChanges: true })));
+    });
+    const page = await context.newPage();
+    await page.goto(`${base}/?utm_source=google&utm_medium=cpc&gclid=bench`);
+    await page.waitForTimeout(1500);
+    await page.click('h1');
+    await page.waitForTimeout(500);
+    const result = await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+      return window.vitals_;
+    });
+    await context.close();
+    return result;
+  };
+  const runs = { with: [], without: [] };
+  for (let i = 0; i < 5; i++) {
+    runs.without.push(await measure(false));
+    runs.with.push(await measure(true));
+  }
+  const m = (list, name) => median(list.map((v) => v[name] ?? 0));
+  return ['CLS', 'LCP', 'INP'].map((name) => ({
+    name: `demo page ${name} without / with callswap (median of 5)`,
+    value: name == 'CLS' ? `${m(runs.without, name).toFixed(3)} / ${m(runs.with, name).toFixed(3)}` : `${m(runs.without, name).toFixed(0)} / ${m(runs.with, name).toFixed(0)} ms`,
+  }));
+}
+
+/** Requests one visitor makes to the pool over 10 page views, and heartbeats with 5 tabs open. */
+async function network(browser, base) {
+  const context = await browser.newContext();
+  const requests = [];
+  context.on('request', (r) => r.url().includes('/v1/') && requests.push(new URL(r.url()).pathname.replace(/sessions\/[^/]+/, 'sessions/…')));
+  const page = await context.newPage();
+  const pages = ['/?utm_source=google&utm_medium=cpc&gclid=net', '/services.html', '/emergency.html', '/', '/services.html', '/', '/emergency.html', '/services.html', '/', '/services.html'];
+  for (const path of pages) {
+    await page.goto(base + path);
+    await page.waitForTimeout(200);
+  }
+  await page.goto('about:blank');
+  const count = (path) => requests.filter((r) => r.endsWith(path)).length;
+  const tenViews = `${requests.length} (${count('/sessions')} lease, ${count('/heartbeat')} heartbeats, ${count('/events')} events)`;
+  await context.close();
+
+  const tabs = await browser.newContext();
+  let beats = 0;
+  tabs.on('request', (r) => r.url().endsWith('/heartbeat') && beats++);
+  const open = await Promise.all([0, 1, 2, 3, 4].map(() => tabs.newPage()));
+  await Promise.all(open.map((tab) => tab.goto(`${base}/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral`)));
+  await sleep(TABS_SECONDS * 1000);
+  await tabs.close();
+  return [
+    { name: 'requests to the pool, one visitor, 10 page views', value: tenViews },
+    { name: `heartbeats with 5 tabs open for ${TABS_SECONDS} s (heartbeat 10 s)`, value: String(beats), goal: `≈ ${Math.floor(TABS_SECONDS / 10)} (one stream)` },
+  ];
+}
+
+/** JS heap after 1,000 SPA route changes with observe on (each renders content with the number). */
+async function memory(browser, base) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral`);
+  await page.waitForFunction(() => !document.getElementById('n').textContent.includes('0018'));
+  const result = await page.evaluate(async () => {
+    const heap = () => (gc(), performance.memory.usedJSHeapSize);
+    const main = document.body;
+    const route = (i) => {
+      history.pushState({}, '', `/route/${i}`);
+      const view = document.createElement('main');
+      view.innerHTML = `<h2>Page ${i}</h2><p>Call <b>020</b> 7946 0018 or <a href="tel:+442079460018">tap</a></p>`;
+      main.querySelector('main')?.remove();
+      main.append(view);
+    };
+    for (let i = 0; i < 50; i++) route(i);
+    await new Promise((r) => setTimeout(r, 50));
+    const before = heap();
+    for (let i = 0; i < 1000; i++) {
+      route(i);
+      if (i % 50 == 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const swapped = document.querySelector('main p').textContent;
+    return { growth: heap() - before, swapped };
+  });
+  await page.close();
+  return [
+    { name: 'JS heap growth over 1,000 SPA route changes (observe on)', value: `${(result.growth / 1024).toFixed(0)} KiB` },
+    { name: 'number on the last route', value: result.swapped },
+  ];
+}
+
+export async function benchPage() {
+  const pool = await startPool();
+  const browser = await launch();
+  try {
+    return [
+      ...(await versusFindAndReplace(browser)),
+      ...(await timeToSwap(browser, pool.base)),
+      ...(await vitals(browser, pool.base)),
+      ...(await network(browser, pool.base)),
+      ...(await memory(browser, pool.base)),
+    ];
+  } finally {
+    await browser.close();
+    pool.stop();
+  }
+}
+
+if (import.meta.url == `file://${process.argv[1]}`) {
+  console.log('| in the browser | measured | goal |\n| --- | ---: | ---: |');
+  for (const r of await benchPage()) console.log(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
+}
