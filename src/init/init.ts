@@ -171,7 +171,9 @@ export function init(config: Config): Instance {
   const pageSource = detectSource(ok ? { url: location.href, referrer: document.referrer, rules: config.rules } : { url: '' });
   let source = pageSource;
   const shown = new Set<string>();
-  const cookieDomain = ok ? (config.cookieDomain ?? findCookieDomain(location.hostname)) : undefined;
+  // Found by test-writing a cookie, so only once storing is allowed (a probe cookie is a write too).
+  let cookieDomain: string | undefined;
+  const domain = (): string | undefined => (cookieDomain ??= config.cookieDomain ?? findCookieDomain(location.hostname));
   const debug = ok && (config.debug || /[?&]callswap_debug=1(&|$)/.test(location.search));
   let lastError: Status['error'];
   let stopDebug: (() => void) | undefined;
@@ -220,7 +222,7 @@ export function init(config: Config): Instance {
     if (!consent) return show(fallback);
     const { visit } = trackVisit(pageSource, Date.now(), {
       store: true,
-      cookieDomain,
+      cookieDomain: domain(),
       sessionTimeout: config.sessionTimeout ?? SESSION_TIMEOUT,
       attributionDays: config.attributionDays ?? ATTRIBUTION_DAYS,
     });
@@ -274,7 +276,7 @@ export function init(config: Config): Instance {
         // Withdrawn: the pool's numbers come off the page, and everything we stored is deleted.
         lease?.stop();
         lease = undefined;
-        forgetVisit(cookieDomain);
+        forgetVisit(domain());
         forgetStorage();
         source = pageSource;
       }

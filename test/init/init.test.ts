@@ -117,7 +117,21 @@ describe('numbers', () => {
 
 describe('consent and privacy', () => {
   test('required and not given: nothing stored, no request, the static number from this page view', async () => {
-    start({ requireConsent: true });
+    // Every cookie write, even a probe deleted at once, is a write.
+    const writes: string[] = [];
+    const descriptor = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(document), 'cookie')!;
+    Object.defineProperty(document, 'cookie', { configurable: true, get: () => descriptor.get!.call(document), set: (v: string) => (writes.push(v), descriptor.set!.call(document, v)) });
+    const setItem = vi.spyOn(Storage.prototype, 'setItem');
+    // A real domain: on localhost no cookie domain is probed at all.
+    const happyDOM = (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM;
+    happyDOM.setURL('https://shop.example.co.uk/?utm_source=google&utm_medium=cpc');
+    document.body.innerHTML = '<p id="n">Bel 020 123 4567</p>';
+    instances.push(init({ ...BASE, requireConsent: true }));
+    await new Promise((r) => setTimeout(r, 50));
+    delete (document as { cookie?: string }).cookie;
+    happyDOM.setURL('http://localhost:3000/');
+    expect(writes).toEqual([]);
+    expect(setItem).not.toHaveBeenCalled();
     await new Promise((r) => setTimeout(r, 50));
     expect(leases).toEqual([]);
     expect(stored()).toEqual({ cookie: false, keys: [] });
