@@ -55,7 +55,8 @@ export async function postJson<T = unknown>(url: string, body: unknown, timeout:
 export function sendBeacon(url: string, body: unknown): void {
   try {
     const text = JSON.stringify(body);
-    if (typeof navigator != 'undefined' && navigator.sendBeacon) navigator.sendBeacon(url, new Blob([text], { type: 'text/plain' }));
+    // A string body goes as text/plain;charset=UTF-8: no CORS preflight, and what the protocol asks.
+    if (typeof navigator != 'undefined' && navigator.sendBeacon) navigator.sendBeacon(url, text);
     else void fetch(url, { method: 'POST', body: text, keepalive: true, credentials: 'omit', mode: 'cors', headers: { 'content-type': 'text/plain' } }).catch(() => undefined);
   } catch {
     // Events are best effort.

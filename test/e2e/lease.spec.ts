@@ -12,7 +12,7 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   const tabs = await Promise.all([0, 1, 2].map(() => context.newPage()));
   // All three open at once: the Web Lock lets one tab lease while the others wait and reuse it.
   await Promise.all(tabs.map((tab) => tab.goto('/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral')));
-  await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText(/Call us on 020 7946 014[1-8]$/)));
+  await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d$/)));
   const numbers = await Promise.all(tabs.map((tab) => tab.locator('#n').textContent()));
   expect(new Set(numbers).size).toBe(1);
   expect(requests.filter((p) => p == '/v1/sessions')).toHaveLength(1);
@@ -30,4 +30,34 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText('Call us on 020 7946 0018', { timeout: 15_000 })));
   await Promise.all(tabs.map((tab) => expect(tab.locator('#call')).toHaveAttribute('href', 'tel:+442079460018')));
   await context.close();
+});
+
+test('a site number missing from a page is reported to the pool once the page settled', async ({ page }) => {
+  const events: { type: string; targets?: string[] }[] = [];
+  page.on('request', (r) => r.url().endsWith('/events') && events.push(JSON.parse(r.postData() || '{}')));
+  await page.goto('/test/e2e/pages/missing.html?utm_source=partner&utm_medium=referral');
+  await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d/);
+  await expect.poll(() => events.filter((e) => e.type == 'missing_target'), { timeout: 8000 }).toEqual([{ type: 'missing_target', page: '/test/e2e/pages/missing.html', targets: ['+442079460555'] }]);
+  const stats = await (await page.request.get('/v1/stats?site=e2e')).json();
+  expect(stats.missingTargets['/test/e2e/pages/missing.html']).toEqual(['+442079460555']);
+});
+
+test('SPA navigation keeps the session and the lease; new views are swapped', async ({ page }) => {
+  const leases: string[] = [];
+  page.on('request', (r) => r.method() == 'POST' && r.url().endsWith('/v1/sessions') && leases.push(r.url()));
+  await page.goto('/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral');
+  await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d/);
+  const number = await page.locator('#n').textContent();
+  for (let i = 0; i < 5; i++) {
+    await page.evaluate((i) => {
+      history.pushState({}, '', `/app/view-${i}`);
+      document.getElementById('n')!.remove();
+      const p = document.createElement('p');
+      p.id = 'n';
+      p.innerHTML = `Call us on <b>020</b> 7946 0018`;
+      document.body.append(p);
+    }, i);
+    await expect(page.locator('#n')).toHaveText(number!);
+  }
+  expect(leases).toHaveLength(1);
 });
