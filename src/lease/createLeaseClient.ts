@@ -177,6 +177,9 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   const beat = async (): Promise<void> => {
     const current = lease || read();
     if (!leader || stopped || !current) return;
+    // A ping-driven beat may have just gone out: one stream, not two.
+    const since = Date.now() - lastBeat;
+    if (since < current.heartbeat * 500) return schedule(current.heartbeat * 1000 - since);
     const visible = document.visibilityState == 'visible';
     if (visible || Date.now() - othersVisible < current.heartbeat * 2000) {
       lastBeat = Date.now();
@@ -198,9 +201,13 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     schedule(current.heartbeat * 1000);
   };
 
-  /** Beat now when the last beat is older than half an interval (a tab became visible or the page resumed). */
+  /**
+   * Beat now when the last beat is older than half an interval: a tab became visible, the page resumed, or a
+   * visible tab pinged. Called straight from those events, not through a timer: Chrome throttles the timers of a
+   * page hidden for a while to about one a minute, and the leader may be such a page while another tab is seen.
+   */
   const beatSoon = (): void => {
-    if (leader && lease && Date.now() - lastBeat > lease.heartbeat * 500) schedule(0);
+    if (leader && lease && Date.now() - lastBeat > lease.heartbeat * 500) void beat();
   };
 
   const onMessage = ({ data }: MessageEvent): void => {

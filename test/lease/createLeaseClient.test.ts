@@ -252,6 +252,23 @@ describe('heartbeats', () => {
     expect(client.numbers).toEqual({ '+31201234567': '+31209999999' });
   });
 
+  test('a visible tab’s ping makes the leader beat at once, not on a (possibly throttled) timer', async () => {
+    const { log } = start();
+    await until(() => log.numbers.length == 1);
+    const beats = () => seen.filter((r) => r.path.endsWith('/heartbeat')).length;
+    const before = beats();
+    // 40 s pass with no timer firing, as for a hidden leader whose timers Chrome throttles.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 40_000 });
+    const tab = new BroadcastChannel(`callswap:${SITE}`);
+    tab.postMessage({ visible: true });
+    await until(() => beats() == before + 1);
+    // A second ping right after starts no second stream.
+    tab.postMessage({ visible: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(beats()).toBe(before + 1);
+    tab.close();
+  });
+
   test.each([404, 410])('a %i heartbeat takes the numbers off at once, then leases again', async (status) => {
     const first = start();
     await until(() => first.log.numbers.length == 1);
