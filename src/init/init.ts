@@ -143,6 +143,19 @@ const CHECKS: ((c: Config) => unknown)[] = [
   (c) => c.cookieDomain == null || typeof c.cookieDomain == 'string' || invalid('"cookieDomain" must be a string'),
 ];
 
+/** A source without its click ids, also in the landing page's query (Global Privacy Control). */
+const withoutClickIds = (source: Source): Source => {
+  let landingPage = source.landingPage;
+  try {
+    const url = new URL(landingPage);
+    for (const id of Object.keys(source.clickIds)) url.searchParams.delete(id);
+    landingPage = url.href;
+  } catch {
+    // Not a URL: nothing to strip.
+  }
+  return { ...source, clickIds: {}, landingPage };
+};
+
 const e164 = (written: string, country?: string): string => {
   const phone = parsePhone(written, country)!;
   return '+' + phone.cc + phone.nsn;
@@ -233,7 +246,7 @@ export function init(config: Config): Instance {
         endpoint,
         site: config.site,
         targets,
-        source: gpc ? { ...source, clickIds: {} } : source,
+        source: gpc ? withoutClickIds(source) : source,
         visit: visit.start,
         visitor: gpc ? null : (getVisitor() ?? null),
         timeout: config.timeout,

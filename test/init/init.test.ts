@@ -186,6 +186,8 @@ describe('consent and privacy', () => {
     start();
     await until(() => leases.length == 1);
     expect(leases[0]).toMatchObject({ visitor: null, source: { clickIds: {} } });
+    // Not in the landing page's query either.
+    expect(JSON.stringify(leases[0])).not.toContain('gclid');
     expect(stored().keys).not.toContain('_callswap_visitor');
   });
 });
