@@ -16,7 +16,7 @@ const read = (path) => readFileSync(new URL(path, root));
  * just above its measured size: any growth fails the build until someone decides it is worth it.
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 11264],
+  ['dist/callswap.min.js', 'script tag', 11520],
   ['dist/index.js', '`callswap` (everything)', 10752],
   ['dist/source.js', '`callswap/source`', 2304],
   ['dist/swap.js', '`callswap/swap`', 3200],
