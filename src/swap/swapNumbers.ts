@@ -32,6 +32,8 @@ export interface SwapHandle {
 /** Elements that continue a line of text: a number split over them is still one number. */
 /** Milliseconds of work before a pass yields to the page. */
 const SLICE = 30;
+/** Hoisted: a regex literal in a loop is a new object at every turn. */
+const DIGIT = /\d/;
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 
@@ -52,7 +54,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const found = new Set<string>();
   let count = 0;
   let line: Text[] = [];
-  let lineText = '';
+  /** How many of `line` belong to the current line (the array is reused), and whether any of them has a digit. */
+  let lineLength = 0;
+  let lineDigits = false;
   let observer: MutationObserver | undefined;
   let matcher: Matcher | undefined;
   /**
@@ -105,14 +109,17 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   /** Ends the current line: swaps the numbers in its text nodes, which read as one text over inline elements. */
   const flush = (): void => {
-    const nodes = line;
-    const joined = lineText;
-    // One native test spares nearly every line: without a long enough run of digits there is no number. Such a
-    // line's array is reused: a pass ends thousands of lines.
-    lineText = '';
-    if (!joined || !matcher!.test(joined)) return void (line.length = 0);
-    line = [];
+    // Most lines have no digit and cost nothing more; the rest pass one native test for a long enough run of
+    // digits before any matching. The array is reused: a pass ends thousands of lines.
+    const length = lineLength;
+    const digits = lineDigits;
+    lineLength = 0;
+    lineDigits = false;
+    if (!digits) return;
+    const nodes = line.slice(0, length);
     const texts = nodes.map((node) => node.data);
+    const joined = texts.join('');
+    if (!matcher!.test(joined)) return;
     const matches = matcher!.find(joined).filter(([start, end]) => {
       // Only matches pay for ignore checks: every node a match covers must be outside ignored elements.
       let at = 0;
@@ -165,8 +172,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
             const own = blockOf(n);
             if (own != block) flush();
             block = own;
-            line.push(n as Text);
-            lineText += (n as Text).data;
+            line[lineLength++] = n as Text;
+            lineDigits ||= DIGIT.test((n as Text).data);
           } else if (!INLINE.has((n as Element).localName)) {
             flush();
             block = undefined;
@@ -189,7 +196,11 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
           for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
         }
       }
-      if (!jobs[0]) finished();
+      if (!jobs[0]) {
+        // The reused line array must not keep page nodes alive once a pass is over.
+        line.length = 0;
+        finished();
+      }
       // Drop the records of our own writes: they cause no more work.
       observer?.takeRecords();
       // Forget the nodes the page removed, so a long-lived page does not keep them alive through us.
@@ -237,6 +248,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     }
     records.clear();
     found.clear();
+    line.length = 0;
     count = 0;
   };
 
