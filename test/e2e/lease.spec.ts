@@ -61,3 +61,10 @@ test('SPA navigation keeps the session and the lease; new views are swapped', as
   }
   expect(leases).toHaveLength(1);
 });
+
+test('the visit cookie goes on the registrable domain, found by test-writing (not on the public suffix)', async ({ context, page }) => {
+  await page.goto(`http://shop.example.co.uk:${poolPort}/test/e2e/pages/init-stub.html?utm_source=google&utm_medium=cpc`);
+  await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 07\d\d$/);
+  const cookies = await context.cookies();
+  expect(cookies.filter((c) => c.name.startsWith('_callswap')).map((c) => [c.name, c.domain, c.sameSite])).toEqual([['_callswap', '.example.co.uk', 'Lax']]);
+});

@@ -29,6 +29,8 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // A registrable domain under a public suffix, on loopback: shop.example.co.uk is this machine.
+        '--host-resolver-rules=MAP *.example.co.uk 127.0.0.1',
       ],
     },
   },
