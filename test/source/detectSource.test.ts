@@ -230,3 +230,19 @@ describe('custom rules', () => {
     expect(() => detectSource({ url: SITE, rules: bad as Rule[] })).toThrow(message);
   });
 });
+
+describe('custom rules in the script-tag build (warnings instead of errors)', () => {
+  test('an invalid rule is skipped with one warning; the valid rules still work', async () => {
+    const { warnInsteadOfThrow } = await import('../../src/lib/invalid');
+    const warnings: string[] = [];
+    warnInsteadOfThrow((message) => warnings.push(message));
+    try {
+      const rules = [{ pool: 'broken', path: 42 }, { pool: 'emergency', path: '/spoed*' }] as unknown as Rule[];
+      expect(detectSource({ url: 'https://example.com/spoed/lekkage', rules }).pool).toBe('emergency');
+      expect(warnings).toEqual(['callswap: rules[0] ("broken"): "path" is not a condition with a "*" wildcard, a "~" regular expression or a RegExp']);
+    } finally {
+      warnInsteadOfThrow(undefined as never);
+    }
+    expect(() => detectSource({ url: SITE, rules: [{ path: 1 }] as never })).toThrow();
+  });
+});
