@@ -10,7 +10,7 @@ import { launch, median } from './browser.mjs';
 import { bigPage } from './swap.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 60);
+const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 300);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The reference pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
