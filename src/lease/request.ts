@@ -40,10 +40,12 @@ export async function postJson<T = unknown>(url: string, body: unknown, timeout:
         return { ok: false, code: 'invalid_response' };
       }
     }
-    const retryAfter = Number(response.headers.get('retry-after'));
+    // Retry-After is seconds or an HTTP date (RFC 9110, 10.2.3).
+    const header = response.headers.get('retry-after') || '';
+    const retryAfter = /^\d+$/.test(header) ? Number(header) : Math.max(0, (Date.parse(header) - Date.now()) / 1000);
     const code: FailureCode =
       status == 400 ? 'bad_request' : status == 404 ? 'unknown_site' : status == 410 ? 'gone' : status == 429 ? 'rate_limited' : status >= 500 ? 'unavailable' : 'invalid_response';
-    return retryAfter >= 0 && response.headers.has('retry-after') ? { ok: false, code, retryAfter } : { ok: false, code };
+    return retryAfter >= 0 && header ? { ok: false, code, retryAfter } : { ok: false, code };
   } catch {
     return { ok: false, code: controller?.signal.aborted ? 'timeout' : 'network' };
   } finally {

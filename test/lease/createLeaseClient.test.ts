@@ -221,6 +221,16 @@ describe('failures leave the site its own numbers', () => {
     expect(until120 - Date.now()).toBeGreaterThan(110_000);
   });
 
+  test('Retry-After as an HTTP date is honoured too', async () => {
+    const later = new Date(Date.now() + 90_000).toUTCString();
+    leaseAnswers = [() => json({ error: 'slow down' }, 503, { 'retry-after': later })];
+    const { log } = start();
+    await until(() => log.events.some(([e]) => e == 'error'));
+    expect(leases()).toBe(1);
+    const until90 = Number(localStorage.getItem(`${FAILED_KEY}:${SITE}`));
+    expect(until90 - Date.now()).toBeGreaterThan(80_000);
+  });
+
   test('a flapping pool: failures then success within the three attempts', async () => {
     leaseAnswers = [() => json({}, 503), () => HttpResponse.error(), () => json(LEASED, 201)];
     const { log } = start();
