@@ -9,7 +9,7 @@ import { findCookieDomain } from '../storage/cookie.js';
 import { onConsentSignal } from '../storage/onConsentSignal.js';
 import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
-import { parsePhone } from '../swap/phone.js';
+import { e164, parsePhone } from '../swap/phone.js';
 import { swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
 
 /** What a page configures. */
@@ -156,10 +156,8 @@ const withoutClickIds = (source: Source): Source => {
   return { ...source, clickIds: {}, landingPage };
 };
 
-const e164 = (written: string, country?: string): string => {
-  const phone = parsePhone(written, country)!;
-  return '+' + phone.cc + phone.nsn;
-};
+/** A number the config checks already accepted, as E.164. */
+const toE164 = (written: string, country?: string): string => e164(parsePhone(written, country)!);
 
 /**
  * Starts callswap on the page: works out the visit's source (attributed across page views when storage is
@@ -171,7 +169,7 @@ const e164 = (written: string, country?: string): string => {
 export function init(config: Config): Instance {
   const events = createEmitter<Events>();
   const ok = CHECKS.every((check) => check(config));
-  const targets = ok ? config.numbers.map((n) => e164(n, config.country)) : [];
+  const targets = ok ? config.numbers.map((n) => toE164(n, config.country)) : [];
   const endpoint = ok && config.endpoint ? endpointOf(config.endpoint) : undefined;
   // Global Privacy Control: no persistent visitor id, no click ids sent.
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
@@ -196,8 +194,8 @@ export function init(config: Config): Instance {
   const staticFor = (from: Source): Record<string, string> => {
     const entry = (from.pool && config.static?.[from.pool]) || config.static?.[from.channel];
     const out: Record<string, string> = {};
-    if (typeof entry == 'string') for (const target of targets) out[target] = e164(entry, config.country);
-    else for (const [target, number] of Object.entries(entry || {})) out[e164(target, config.country)] = e164(number, config.country);
+    if (typeof entry == 'string') for (const target of targets) out[target] = toE164(entry, config.country);
+    else for (const [target, number] of Object.entries(entry || {})) out[toE164(target, config.country)] = toE164(number, config.country);
     return out;
   };
 

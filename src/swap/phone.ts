@@ -43,6 +43,9 @@ export interface Matcher {
   replace(text: string): [string, Match[]] | undefined;
 }
 
+/** The number as E.164: `+31201234567`. */
+export const e164 = ({ cc, nsn }: Phone): string => '+' + cc + nsn;
+
 const trunkOf = (cc: string): string => TRUNKS[cc] ?? (NO_TRUNK.test(cc) ? '' : '0');
 
 /**
@@ -111,13 +114,14 @@ const rewrite = (written: string, tracking: Phone, form: number, site: Phone): s
  * error (the npm API throws) and returns undefined.
  */
 export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
-  const lookup = new Map<string, [Phone, number, Phone]>();
+  /** Written digits → tracking number, form, site number, and the site number as E.164 (the match's key). */
+  const lookup = new Map<string, [Phone, number, Phone, string]>();
   let fewest = 20;
   for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
     const site = parsePhone(key, country);
     const tracking = site && parsePhone(value, country);
     if (!tracking) return;
-    forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!]));
+    forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!, e164(site!)]));
     fewest = Math.min(fewest, site!.nsn.length + (trunkOf(site!.cc) == '0' ? 1 : 0));
   }
   // A run with as many digits as the shortest written form: one native test spares most text (prices, dates).
@@ -127,7 +131,7 @@ export function createMatcher(replacements: Record<string, string>, country?: st
       const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
       const end = at + run.length;
       return entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
-        ? [[at, end, rewrite(run, ...entry), '+' + entry[2].cc + entry[2].nsn] as Match]
+        ? [[at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match]
         : [];
     });
   return (

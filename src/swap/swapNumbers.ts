@@ -96,14 +96,15 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     const value = element.getAttribute(name) || '';
     // tel:, sms: and callto: links. Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
     const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : /^((?:tel|sms|callto):(?:\/\/)?)([^;?,]*)/i.exec(value) || [];
-    const result = number && matcher!.replace(scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number);
+    const text = scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number;
+    const result = text && matcher!.replace(text);
     if (result && !element.closest(ignore)) {
       let out = result[0];
       if (/%2b/i.test(number)) out = out.replace('+', '%2B');
       if (number.includes('%20')) out = out.replace(/ /g, '%20');
       const next = scheme + out + value.slice(scheme.length + number.length);
       if (next != value) write(element, name, next);
-      counted(result[1], number.replace(/%2b/gi, '+').replace(/%20/g, ' '));
+      counted(result[1], text);
     }
   };
 

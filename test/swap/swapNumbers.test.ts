@@ -228,6 +228,13 @@ describe('swapNumbers', () => {
     expect(text.data).toBe('020 123 4567');
   });
 
+  test('a text attribute is counted against the text it was matched in (no href decoding)', () => {
+    const root = page('<span title="Save 20%20today: 020 123 4567"></span>');
+    handle = swapNumbers(root, { '+31201234567': '+31201234567' });
+    expect(handle.found).toEqual(['+31201234567']);
+    expect(handle.count).toBe(0);
+  });
+
   test('a page that already shows the tracking number is left as it is', () => {
     const root = page('<p>020 765 4321</p>');
     handle = swapNumbers(root, NL);
