@@ -1,11 +1,11 @@
 // Browser benchmarks against the reference pool server (real Chromium, loopback, bounded): callswap against
 // findAndReplaceDOMText, time to swap, Core Web Vitals with and without callswap, requests per visitor, memory
 // after SPA route changes. Needs `npm run build` and `npm run build:server`. Prints tables.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPoolServer } from '../servers.mjs';
 import { launch, median } from './browser.mjs';
 import { bigPage } from './swap.mjs';
 
@@ -15,26 +15,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The reference pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
 const startPool = async () => {
-  const port = 21000 + Math.floor(Math.random() * 20000);
   const read = (path) => JSON.parse(readFileSync(root + path, 'utf8'));
   // The tests' site has its own tracking numbers (07xx, 08xx): one number stands for one site number.
   const config = read('test/e2e/pool.config.json');
   config.sites = { ...read('examples/pool-server/demo.config.json').sites, ...config.sites };
   const file = join(mkdtempSync(join(tmpdir(), 'callswap-bench-')), 'config.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CONFIG: file, STATIC: `/=${root}examples/site,/=${root}`, QUIET: '1' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { base: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error('pool server did not start');
+  return startPoolServer({ CONFIG: file, STATIC: `/=${root}examples/site,/=${root}` });
 };
 
 /** callswap and findAndReplaceDOMText doing the same replacement on the 10,000-element page, medians of 7. */

@@ -4,14 +4,13 @@
 // one process killed (kill -9) mid-run. Each prints leases/s, lease latency p50/p99, and checks — not assumes —
 // that no number was held by two live sessions and that every confirmed holding still attributes a call.
 // Needs `npm run build:server` and redis-server (Debian's). Run: node test/bench/pool-load.mjs
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { startPoolServer, startRedis } from '../servers.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const CLIENTS = Number(process.env.LOAD_CLIENTS || 50);
 const NUMBERS = Number(process.env.LOAD_NUMBERS || 100);
 const SECONDS = Number(process.env.LOAD_SECONDS || 5);
@@ -30,35 +29,6 @@ const dir = mkdtempSync(join(tmpdir(), 'callswap-load-'));
 const configFile = join(dir, 'config.json');
 writeFileSync(configFile, JSON.stringify(config));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => 20000 + Math.floor(Math.random() * 30000);
-
-const startServer = async (port, env = {}) => {
-  const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CONFIG: configFile, STATIC: '', QUIET: '1', ...env },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return child;
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error('pool server did not start');
-};
-
-const startRedis = async () => {
-  if (spawnSync('redis-server', ['--version']).error) return undefined;
-  const port = freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => d.toString().includes('Ready to accept') && resolve());
-    setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
-  });
-  return { url: `redis://127.0.0.1:${port}`, child };
-};
-
 const post = async (base, path, body) => {
   const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: res.status == 204 ? undefined : await res.json() };
@@ -168,9 +138,9 @@ const children = [];
 let failed = false;
 try {
   // 1. One process, in-memory store.
-  const port = freePort();
-  children.push(await startServer(port));
-  const base = `http://127.0.0.1:${port}`;
+  const memoryServer = await startPoolServer({ CONFIG: configFile, STATIC: '' });
+  children.push(memoryServer.child);
+  const base = memoryServer.base;
   const memory = await drive([base]);
   const memoryOverlaps = clientOverlaps(memory.holdings);
   report(`1 process, memory store (${CLIENTS} clients, ${NUMBERS} numbers)`, memory, memoryOverlaps, await lostAttributions(base, memory.holdings));
@@ -183,9 +153,10 @@ try {
   } else {
     children.push(redis.child);
     // 2. Two processes sharing one Redis.
-    const ports = [freePort(), freePort()];
-    for (const p of ports) children.push(await startServer(p, { REDIS_URL: redis.url }));
-    const bases = ports.map((p) => `http://127.0.0.1:${p}`);
+    const servers = [];
+    for (let i = 0; i < 2; i++) servers.push(await startPoolServer({ CONFIG: configFile, STATIC: '', REDIS_URL: redis.url }));
+    servers.forEach((s) => children.push(s.child));
+    const bases = servers.map((s) => s.base);
     const shared = await drive(bases);
     const sharedOverlaps = clientOverlaps(shared.holdings) + (await storeOverlaps(redis.url));
     report('2 processes, one Redis', shared, sharedOverlaps, await lostAttributions(bases[1], shared.holdings));
