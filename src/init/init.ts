@@ -229,8 +229,8 @@ export function init(config: Config): Instance {
 
   /** Attributes the visit (storing it only with consent), leases where allowed, and shows the numbers. */
   const start = (): void => {
-    const fallback = staticFor(pageSource);
-    if (!consent) return show(fallback);
+    // Without consent this page view stands alone: its own source's static numbers, nothing stored.
+    if (!consent) return show(staticFor(pageSource));
     const { visit } = trackVisit(pageSource, Date.now(), {
       store: true,
       cookieDomain: domain(),
