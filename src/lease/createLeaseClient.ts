@@ -15,7 +15,7 @@ export interface LeaseOptions {
   /** The site's numbers, E.164. */
   targets: string[];
   source: Source;
-  /** The visitor's session (its start time): a new session leases anew. */
+  /** When the visitor's session started (ms since the epoch): a lease taken before it is not reused. */
   visit: number;
   /** A random first-party id, or null when none may be kept. */
   visitor: string | null;
@@ -39,10 +39,10 @@ export interface LeaseClient {
   stop(): void;
 }
 
-/** What localStorage keeps: the lease, what it was for, and when it expires (ms). */
+/** What localStorage keeps: the lease, its endpoint, when it was taken and when it expires (ms). */
 interface Stored extends Lease {
   endpoint: string;
-  visit: number;
+  at: number;
   expires: number;
 }
 
@@ -93,17 +93,22 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   // The code is the contract (README, "Events"); the message only repeats it for a console.
   const error = (code: FailureCode): void => onEvent('error', { code, message: `callswap: lease failed: ${code.replace('_', ' ')}` });
 
-  /** The stored lease when it belongs to this endpoint and visitor session and has not expired. */
-  const read = (): Stored | undefined => {
+  /**
+   * A lease this page may show: same endpoint, unexpired, and taken during this visitor session or a newer one.
+   * Tabs opened at once may each start the session; whichever leases first, all show its number.
+   */
+  const accept = (stored: Stored | null | undefined): Stored | undefined =>
+    stored && stored.endpoint == endpoint && stored.at >= options.visit && stored.expires > Date.now() && readLease(stored, targets) ? stored : undefined;
+
+  const parse = (text: string | null | undefined): Stored | undefined => {
     try {
-      const stored = JSON.parse(storage()?.getItem(key) || 'null') as Stored | null;
-      return stored && stored.endpoint == endpoint && stored.visit == options.visit && stored.expires > Date.now() && readLease(stored, targets)
-        ? stored
-        : undefined;
+      return JSON.parse(text || 'null') ?? undefined;
     } catch {
       return;
     }
   };
+
+  const read = (): Stored | undefined => accept(parse(storage()?.getItem(key)));
 
   /** Takes a lease (or none) as the current one; `share` also stores it and tells the other tabs. */
   const adopt = (next: Stored | undefined, share?: boolean): void => {
@@ -117,7 +122,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       } catch {
         // Storage full or blocked: this tab still has the lease.
       }
-      channel?.postMessage(next ? { lease: next } : { expire: true });
+      channel?.postMessage(next ? { lease: next } : { expire: previous?.session });
     }
     if (!next && previous) onEvent('expire', { session: previous.session });
     if (JSON.stringify(next?.numbers || {}) != before) onNumbers({ ...next?.numbers });
@@ -150,7 +155,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
         const got = answer.ok && readLease(answer.body, targets);
         if (got) {
           storage()?.removeItem(failedKey);
-          adopt({ ...got, endpoint, visit: options.visit, expires: Date.now() + got.ttl * 1000 }, true);
+          adopt({ ...got, endpoint, at: Date.now(), expires: Date.now() + got.ttl * 1000 }, true);
           lastBeat = Date.now();
           return onEvent('lease', { session: got.session, numbers: { ...got.numbers }, ttl: got.ttl });
         }
@@ -210,17 +215,23 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     if (leader && lease && Date.now() - lastBeat > lease.heartbeat * 500) void beat();
   };
 
+  /** Another tab stored a lease, or dropped one: a lease we may not show, or another's expiry, leaves ours be. */
+  const heard = (next: Stored | undefined, gone: string | undefined): void => {
+    if (accept(next)) adopt(next);
+    else if (gone && gone == lease?.session) adopt(undefined);
+  };
+
   const onMessage = ({ data }: MessageEvent): void => {
-    if (data?.lease) adopt(readLease(data.lease, targets) && data.lease.visit == options.visit ? (data.lease as Stored) : lease);
-    else if (data?.expire) adopt(undefined);
+    if (data?.lease || data?.expire) heard(data.lease, data.expire);
     else if (data?.visible) {
       othersVisible = Date.now();
       beatSoon();
     }
   };
 
-  const onStorage = (event: StorageEvent): void => {
-    if (event.key == key) adopt(read());
+  /** Browsers without BroadcastChannel learn of other tabs' changes from storage events. */
+  const onStorage = ({ key: changed, newValue, oldValue }: StorageEvent): void => {
+    if (changed == key) heard(parse(newValue), newValue ? undefined : parse(oldValue)?.session);
   };
 
   const onVisibility = (): void => {
@@ -282,7 +293,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   if (lease) lastBeat = lease.expires - lease.ttl * 1000;
   addEventListener('pagehide', onPageHide);
   addEventListener('pageshow', onPageShow);
-  addEventListener('storage', onStorage);
+  if (typeof BroadcastChannel != 'function') addEventListener('storage', onStorage);
   document.addEventListener('visibilitychange', onVisibility);
   document.addEventListener('resume', beatSoon);
   join();

@@ -10,9 +10,12 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   const requests: string[] = [];
   context.on('request', (r) => r.method() == 'POST' && requests.push(new URL(r.url()).pathname));
   const tabs = await Promise.all([0, 1, 2].map(() => context.newPage()));
-  // All three open at once: the Web Lock lets one tab lease while the others wait and reuse it.
+  // All three open at once and, the pool being slow, each starts the visitor session itself before any lease is
+  // stored: the Web Lock lets one tab lease while the others wait, and all take that lease.
+  await context.route('**/v1/sessions', (route) => setTimeout(() => route.continue(), 500));
   await Promise.all(tabs.map((tab) => tab.goto('/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral')));
   await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d$/)));
+  await context.unroute('**/v1/sessions');
   const numbers = await Promise.all(tabs.map((tab) => tab.locator('#n').textContent()));
   expect(new Set(numbers).size).toBe(1);
   expect(requests.filter((p) => p == '/v1/sessions')).toHaveLength(1);
@@ -29,6 +32,21 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   await context.route('**/v1/sessions', (route) => route.fulfill({ status: 503, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"unavailable"}' }));
   await Promise.all(tabs.map((tab) => expect(tab.locator('#n')).toHaveText('Call us on 020 7946 0018', { timeout: 15_000 })));
   await Promise.all(tabs.map((tab) => expect(tab.locator('#call')).toHaveAttribute('href', 'tel:+442079460018')));
+  await context.close();
+});
+
+test('a new ad click in a new tab starts a new session; the tab already open shows its number too', async ({ browser }) => {
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await first.goto('/test/e2e/pages/init-stub.html?utm_source=partner&utm_medium=referral');
+  await expect(first.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d$/);
+  const before = await first.locator('#n').textContent();
+  const second = await context.newPage();
+  await second.goto('/test/e2e/pages/init-stub.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring');
+  await expect(second.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d$/);
+  const after = await second.locator('#n').textContent();
+  expect(after).not.toBe(before);
+  await expect(first.locator('#n')).toHaveText(after!);
   await context.close();
 });
 

@@ -44,6 +44,8 @@ const server = setupServer(
 
 const source = detectSource({ url: 'https://www.example.com/?utm_source=google&utm_medium=cpc&gclid=abc' });
 let clients: LeaseClient[] = [];
+/** When the visitor session of these tests started: a minute ago. */
+let visit = 0;
 const start = (overrides: Partial<LeaseOptions> = {}) => {
   const log = { numbers: [] as Record<string, string>[], events: [] as [string, unknown][] };
   const client = createLeaseClient({
@@ -51,7 +53,7 @@ const start = (overrides: Partial<LeaseOptions> = {}) => {
     site: SITE,
     targets: TARGETS,
     source,
-    visit: 1000,
+    visit,
     visitor: 'visitor-123456',
     timeout: 200,
     onNumbers: (numbers) => log.numbers.push(numbers),
@@ -71,6 +73,7 @@ beforeEach(() => {
   leaseAnswers = [() => json(LEASED, 201)];
   beatAnswers = [() => json({ ttl: 1800 })];
   localStorage.clear();
+  visit = Date.now() - 60_000;
 });
 afterEach(() => {
   clients.forEach((c) => c.stop());
@@ -113,14 +116,14 @@ describe('leasing', () => {
     const first = start();
     await until(() => first.log.numbers.length == 1);
     first.client.stop();
-    const { client, log } = start({ visit: 2000 });
+    const { client, log } = start({ visit: Date.now() + 1 });
     expect(client.numbers).toEqual({});
     await until(() => log.numbers.length == 1);
     expect(leases()).toBe(2);
   });
 
   test('an expired stored lease is not shown; the client leases again', async () => {
-    localStorage.setItem(`${LEASE_KEY}:${SITE}`, JSON.stringify({ ...LEASED, endpoint: ENDPOINT, visit: 1000, expires: Date.now() - 1 }));
+    localStorage.setItem(`${LEASE_KEY}:${SITE}`, JSON.stringify({ ...LEASED, endpoint: ENDPOINT, at: visit, expires: Date.now() - 1 }));
     const { client, log } = start();
     expect(client.numbers).toEqual({});
     await until(() => log.numbers.length == 1);
@@ -314,15 +317,53 @@ describe('heartbeats', () => {
     tab.postMessage({ lease: { ...stored, numbers: { '+31201234567': '+31207777777' } } });
     await until(() => log.numbers.length == 2);
     expect(client.numbers).toEqual({ '+31201234567': '+31207777777' });
-    tab.postMessage({ expire: true });
+    // Another session's expiry leaves this one be; this session's expiry takes the numbers off.
+    tab.postMessage({ expire: 'sess-other-000000' });
+    tab.postMessage({ expire: LEASED.session });
     await until(() => log.numbers.length == 3);
     expect(log.numbers[2]).toEqual({});
-    expect(log.events.map(([e]) => e)).toContain('expire');
-    // A lease of another visitor session is not taken.
-    tab.postMessage({ lease: { ...stored, visit: 1 } });
+    expect(log.events.map(([e]) => e)).toEqual(['lease', 'expire']);
+    // A lease taken before this visitor session started is not taken.
+    tab.postMessage({ lease: { ...stored, at: visit - 1 } });
     await new Promise((r) => setTimeout(r, 30));
     expect(client.numbers).toEqual({});
     tab.close();
+  });
+
+  test('tabs opened at once, each starting the session: the first lease is shown by all, and kept', async () => {
+    // happy-dom has no Web Locks: a stand-in that grants each name to one holder at a time, in request order.
+    const queues = new Map<string, Promise<unknown>>();
+    const request = (name: string, ...args: unknown[]) => {
+      const fn = args.pop() as () => Promise<unknown>;
+      const signal = (args[0] as { signal?: AbortSignal } | undefined)?.signal;
+      const granted = (queues.get(name) ?? Promise.resolve()).then(() => (signal?.aborted ? Promise.reject(signal.reason) : fn()));
+      queues.set(name, granted.catch(() => undefined));
+      return granted;
+    };
+    Object.defineProperty(navigator, 'locks', { value: { request }, configurable: true });
+    try {
+      // Three tabs read no visit cookie, so each starts the session itself, a few ms apart, before any has leased.
+      leaseAnswers = [async () => (await delay(30), json(LEASED, 201))];
+      const tabs = [start({ visit: visit + 1 }), start({ visit: visit + 2 }), start({ visit: visit + 3 })];
+      await until(() => tabs.every(({ client }) => client.numbers['+31201234567'] == '+31207654321'));
+      expect(leases()).toBe(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(tabs.map(({ log }) => log.numbers)).toEqual(tabs.map(() => [LEASED.numbers]));
+    } finally {
+      delete (navigator as { locks?: unknown }).locks;
+    }
+  });
+
+  test('an open tab of an earlier session takes the lease of the newer one, one number for the visitor', async () => {
+    const old = start();
+    await until(() => old.log.numbers.length == 1);
+    leaseAnswers = [() => json({ ...LEASED, session: 'sess-0002-abcdef', numbers: { '+31201234567': '+31208888888' } }, 201)];
+    // A new ad click in a new tab: a new session, a new lease, shown in the old tab too.
+    const fresh = start({ visit: Date.now() + 1 });
+    await until(() => old.client.session == 'sess-0002-abcdef');
+    expect(old.client.numbers).toEqual({ '+31201234567': '+31208888888' });
+    expect(fresh.client.numbers).toEqual(old.client.numbers);
+    expect(leases()).toBe(2);
   });
 
   test('pagehide sends a pagehide event and releases everything; pageshow from the cache takes part again', async () => {
