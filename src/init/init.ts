@@ -265,10 +265,15 @@ export function init(config: Config): Instance {
 
   /** Once per page, after it settled: tell the pool which site numbers this page does not show. */
   const reportMissing = (): void => {
-    settleTimer = setTimeout(() => {
-      const missing = targets.filter((t) => !swap?.found.includes(t));
-      if (missing.length) lease?.send('missing_target', missing);
-    }, SETTLE);
+    settleTimer = setTimeout(
+      () =>
+        // On a huge page the pass may still be going on in slices: its end tells what the page shows.
+        swap?.ready.then(() => {
+          const missing = targets.filter((t) => !swap?.found.includes(t));
+          if (missing.length && !destroyed) lease?.send('missing_target', missing);
+        }),
+      SETTLE,
+    );
   };
 
   const instance: Instance = {

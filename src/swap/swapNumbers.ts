@@ -256,7 +256,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const start = (next: Record<string, string>): void => {
     const nextMatcher = root && createMatcher(next, country);
     if (nextMatcher) {
-      if (observer) onMutations(observer.takeRecords());
+      // The new pass covers the whole root, the page's pending changes too. (Running the old jobs here instead
+      // resolved `ready` before the first pass had begun.)
+      observer?.takeRecords();
       putBack();
       matcher = nextMatcher;
       jobs = [[root, undefined, true]];

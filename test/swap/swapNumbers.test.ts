@@ -342,10 +342,10 @@ describe('swapNumbers', () => {
   describe('a huge page is swapped in slices, the top first', () => {
     const huge = () => page('<main>' + '<p>Filiaal: <b>020</b> 123 4567</p><div><span>item</span> 42</div>'.repeat(4000) + '</main>');
 
-    test('the pass goes on in later tasks until every number is swapped; ready tells when', async () => {
+    test.each([false, true])('the pass goes on in later tasks until every number is swapped; ready tells when (observe: %s)', async (observe) => {
       const root = huge();
       const started = performance.now();
-      handle = swapNumbers(root, NL);
+      handle = swapNumbers(root, NL, { observe });
       const sync = performance.now() - started;
       const first = root.querySelector('p')!.textContent;
       // The pass paused: the bottom of the page is not swapped yet (happy-dom needs far more than one 30 ms slice).
