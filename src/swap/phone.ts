@@ -35,8 +35,8 @@ export type Match = [start: number, end: number, replacement: string, key: strin
 
 /** Finds the site's numbers in strings and writes tracking numbers in their place. */
 export interface Matcher {
-  /** Whether `text` has a run of digits long enough to hold a site number: a fast, sound prefilter. */
-  test(text: string): boolean;
+  /** Finds the runs of digits long enough to hold a site number (global): a fast, sound prefilter. */
+  runs: RegExp;
   /** Every occurrence of a site number in `text`, in order. */
   find(text: string): Match[];
   /** `text` with every occurrence replaced, and the matches; undefined when there is none. */
@@ -125,9 +125,11 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     fewest = Math.min(fewest, site!.nsn.length + (trunkOf(site!.cc) == '0' ? 1 : 0));
   }
   // A run with as many digits as the shortest written form: one native test spares most text (prices, dates).
-  const candidate = RegExp(`\\d([${SEPARATORS}]*\\d){${fewest - 1}}`);
+  // One attempt per group of digits, each run taken whole: a number glued to digits of another text node (texts
+  // are searched joined) is still inside the run found.
+  const runs = RegExp(`(?<!\\d)\\d(?:[${SEPARATORS}]*\\d){${fewest - 1}}(?:[${SEPARATORS}]*\\d)*`, 'g');
   const find = (text: string): Match[] =>
-    (candidate.test(text) ? [...text.matchAll(RUN)] : []).flatMap(({ 0: run, index: at }) => {
+    [...text.matchAll(RUN)].flatMap(({ 0: run, index: at }) => {
       const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
       const end = at + run.length;
       return entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
@@ -136,7 +138,7 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     });
   return (
     replacements && {
-      test: (text) => candidate.test(text),
+      runs,
       find,
       replace(text) {
         const matches = find(text);

@@ -29,11 +29,11 @@ export interface SwapHandle {
   restore(): void;
 }
 
-/** Elements that continue a line of text: a number split over them is still one number. */
 /** Milliseconds of work before a pass yields to the page. */
 const SLICE = 30;
 /** Hoisted: a regex literal in a loop is a new object at every turn. */
 const DIGIT = /\d/;
+/** Elements that continue a line of text: a number split over them is still one number. */
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
 
@@ -53,10 +53,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const records = new Map<Node, Record<string, [string, string]>>();
   const found = new Set<string>();
   let count = 0;
-  let line: Text[] = [];
-  /** How many of `line` belong to the current line (the array is reused), and whether any of them has a digit. */
-  let lineLength = 0;
-  let lineDigits = false;
+  /** The texts with a digit that the pass has read since it last swapped, and their nodes. */
+  let texts: string[] = [];
+  let nodes: Text[] = [];
   let observer: MutationObserver | undefined;
   let matcher: Matcher | undefined;
   /**
@@ -108,30 +107,17 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     }
   };
 
-  /** Ends the current line: swaps the numbers in its text nodes, which read as one text over inline elements. */
-  const flush = (): void => {
-    // Most lines have no digit and cost nothing more; the rest pass one native test for a long enough run of
-    // digits before any matching. The array is reused: a pass ends thousands of lines.
-    const length = lineLength;
-    const digits = lineDigits;
-    lineLength = 0;
-    lineDigits = false;
-    if (!digits) return;
-    const nodes = line.slice(0, length);
-    const texts = nodes.map((node) => node.data);
-    const joined = texts.join('');
-    if (!matcher!.test(joined)) return;
-    const matches = matcher!.find(joined).filter(([start, end]) => {
-      // Only matches pay for ignore checks: every node a match covers must be outside ignored elements.
-      let at = 0;
-      return texts.every((text, i) => (at += text.length) <= start || at - text.length >= end || !nodes[i]!.parentElement?.closest(ignore));
-    });
-    const out = texts.slice();
+  /** Swaps the numbers in a line: text nodes that read as one text over inline elements. */
+  const swapLine = (line: Text[]): void => {
+    const data = line.map((node) => node.data);
+    const joined = data.join('');
+    const matches = matcher!.find(joined);
+    const out = data.slice();
     // The last match first, so the offsets of earlier matches in the same node stay valid.
     for (const [start, end, replacement] of matches.slice().reverse()) {
       const same = replacement.length == end - start;
       let at = 0;
-      texts.forEach((text, i) => {
+      data.forEach((text, i) => {
         const from = Math.max(start - at, 0);
         const to = Math.min(end - at, text.length);
         // With as many characters each node keeps its own positions; otherwise the first node takes the number.
@@ -139,8 +125,28 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         at += text.length;
       });
     }
-    nodes.forEach((node, i) => out[i] != texts[i] && write(node, '', out[i]!));
+    line.forEach((node, i) => out[i] != data[i] && write(node, '', out[i]!));
     counted(matches, joined);
+  };
+
+  /**
+   * Swaps the lines of a block's own text, unless it is ignored. An element that is not inline, or is ignored,
+   * ends a line; the lines of one that is not inline are its own.
+   */
+  const swapBlock = (block: Node): void => {
+    let line: Text[] = [];
+    const visit = (parent: Node): void => {
+      for (let child = parent.firstChild; child; child = child.nextSibling) {
+        if (child.nodeType == 3) line.push(child as Text);
+        else if (INLINE.has((child as Element).localName) && !(child as Element).matches(ignore)) visit(child);
+        else if (child.nodeType == 1) {
+          swapLine(line);
+          line = [];
+        }
+      }
+    };
+    if (!(block as Element).closest?.(ignore)) visit(block);
+    swapLine(line);
   };
 
   /** The nearest ancestor of `node` that is not inline, or `root`. */
@@ -151,10 +157,28 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   };
 
   /**
-   * Swaps the queued subtrees: text, attributes, open shadow roots. One pass in document order builds lines (text
-   * over inline elements); an element that is not inline, or text of another block, ends a line. The pass over the
-   * whole root pauses at a block boundary after SLICE ms and goes on in a later task, so a huge page never gets a
-   * long task from us; the first slice runs at once, so the top of the page is swapped before it is painted.
+   * Swaps what the pass has read: one native search over the texts with a digit, joined, finds the runs long
+   * enough to hold a site number (a number split over nodes is joined again); only their blocks are swapped, line
+   * by line. Texts of other lines may join into a run too: that costs a block's swap, and finds nothing.
+   */
+  const swapRead = (): void => {
+    const blocks = new Set<Node>();
+    let i = 0;
+    let at = 0;
+    for (const { 0: run, index } of texts.join('').matchAll(matcher!.runs)) {
+      while (at + texts[i]!.length <= index!) at += texts[i++]!.length;
+      for (let j = i, from = at; from < index! + run.length; from += texts[j++]!.length) blocks.add(blockOf(nodes[j]!));
+    }
+    texts = [];
+    nodes = [];
+    blocks.forEach(swapBlock);
+  };
+
+  /**
+   * Swaps the queued subtrees: text, attributes, open shadow roots. A pass reads every text node once and keeps
+   * those with a digit. The pass over the whole root pauses at an element that is not inline (a line ends there)
+   * after SLICE ms and goes on in a later task, so a huge page never gets a long task from us; the first slice runs
+   * at once and swaps what it read, so the top of the page is swapped before it is painted.
    */
   const run = (): void => {
     try {
@@ -166,42 +190,36 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         const [node, paused, sliced] = job;
         // A paused walk whose place the page removed starts over: swapping twice changes nothing.
         const walker = paused?.currentNode.isConnected ? paused : (node.ownerDocument || (node as Document)).createTreeWalker(node, 5);
-        let block: Node | undefined;
+        let steps = 0;
         let n: Node | null = walker == paused ? walker.nextNode() : node;
         for (; n; n = walker.nextNode()) {
           if (n.nodeType == 3) {
-            const own = blockOf(n);
-            if (own != block) flush();
-            block = own;
-            line[lineLength++] = n as Text;
-            lineDigits ||= DIGIT.test((n as Text).data);
-          } else if (!INLINE.has((n as Element).localName)) {
-            flush();
-            block = undefined;
+            const text = (n as Text).data;
+            if (DIGIT.test(text)) {
+              texts.push(text);
+              nodes.push(n as Text);
+            }
+          } else {
             const shadow = (n as Element).shadowRoot;
             if (shadow) {
               jobs.push([shadow]);
               watch(shadow);
             }
-            if (sliced && performance.now() > end) {
+            if (sliced && ++steps > 500 && !INLINE.has((n as Element).localName) && ((steps = 0), performance.now() > end)) {
               job[1] = walker;
               resume = setTimeout(run, 0);
               break;
             }
           }
         }
+        swapRead();
         if (n) break;
-        flush();
         jobs.shift();
         for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
           for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
         }
       }
-      if (!jobs[0]) {
-        // The reused line array must not keep page nodes alive once a pass is over.
-        line.length = 0;
-        finished();
-      }
+      if (!jobs[0]) finished();
       // Drop the records of our own writes: they cause no more work.
       observer?.takeRecords();
       // Forget the nodes the page removed, so a long-lived page does not keep them alive through us.
@@ -249,7 +267,6 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     }
     records.clear();
     found.clear();
-    line.length = 0;
     count = 0;
   };
 

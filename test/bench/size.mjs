@@ -17,9 +17,9 @@ const read = (path) => readFileSync(new URL(path, root));
  */
 const ARTEFACTS = [
   ['dist/callswap.min.js', 'script tag', 11520],
-  ['dist/index.js', '`callswap` (everything)', 10752],
+  ['dist/index.js', '`callswap` (everything)', 10816],
   ['dist/source.js', '`callswap/source`', 2304],
-  ['dist/swap.js', '`callswap/swap`', 3200],
+  ['dist/swap.js', '`callswap/swap`', 3264],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],
   ['dist/callswap-debug.js', 'debug badge (loaded only in debug mode)', 1024],
 ];

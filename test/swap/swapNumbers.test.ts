@@ -185,6 +185,13 @@ describe('swapNumbers', () => {
     expect(handle.count).toBe(0);
   });
 
+  test('an ignored inline element keeps its number; the rest of its line is swapped', () => {
+    const root = page('<p>Bel 020 123 4567, niet <span data-callswap-ignore>020 123 4567</span> of <b>020</b> 123 4567</p>');
+    handle = swapNumbers(root, NL);
+    expect(root.innerHTML).toBe('<p>Bel 020 765 4321, niet <span data-callswap-ignore="">020 123 4567</span> of <b>020</b> 765 4321</p>');
+    expect(handle.count).toBe(2);
+  });
+
   test('contenteditable="false" is swapped', () => {
     const root = page('<div contenteditable="false">020 123 4567</div>');
     handle = swapNumbers(root, NL);
