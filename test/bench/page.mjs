@@ -62,35 +62,49 @@ async function versusFindAndReplace(browser) {
   ];
 }
 
-/** Painted frames with the original number for a returning visitor; lease response → swapped DOM on a first visit. */
+/**
+ * Lease response → swapped DOM on first visits (median of 5, each in a fresh context: one sample swings with the
+ * machine's load); painted frames with the original number for a returning visitor.
+ */
 async function timeToSwap(browser, base) {
-  const context = await browser.newContext();
-  await context.addInitScript(() => {
-    window.frames_ = [];
-    const sample = () => {
-      const n = document.getElementById('n');
-      if (n) window.frames_.push(n.textContent);
+  const visit = async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      window.frames_ = [];
+      const sample = () => {
+        const n = document.getElementById('n');
+        if (n) window.frames_.push(n.textContent);
+        requestAnimationFrame(sample);
+      };
       requestAnimationFrame(sample);
-    };
-    requestAnimationFrame(sample);
-    // When the number changed, by the page's clock.
-    new MutationObserver(() => {
-      const n = document.getElementById('n');
-      if (n && !n.textContent.includes('0018') && !window.swappedAt) window.swappedAt = performance.now();
-    }).observe(document, { subtree: true, childList: true, characterData: true });
-  });
-  // The pool answers 50 ms late.
-  await context.route('**/v1/sessions', async (route) => {
-    await sleep(50);
-    await route.continue();
-  });
-  const page = await context.newPage();
-  await page.goto(`${base}/test/e2e/pages/init-script.html?utm_source=partner&utm_medium=referral`);
-  await page.waitForFunction(() => window.swappedAt);
-  const first = await page.evaluate(() => {
-    const lease = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/sessions'));
-    return window.swappedAt - lease.responseEnd;
-  });
+      // When the number changed, by the page's clock.
+      new MutationObserver(() => {
+        const n = document.getElementById('n');
+        if (n && !n.textContent.includes('0018') && !window.swappedAt) window.swappedAt = performance.now();
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    // The pool answers 50 ms late.
+    await context.route('**/v1/sessions', async (route) => {
+      await sleep(50);
+      await route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(`${base}/test/e2e/pages/init-script.html?utm_source=partner&utm_medium=referral`);
+    await page.waitForFunction(() => window.swappedAt);
+    const ms = await page.evaluate(() => {
+      const lease = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/sessions'));
+      return window.swappedAt - lease.responseEnd;
+    });
+    return { context, page, ms };
+  };
+  const first = [];
+  for (let i = 0; i < 4; i++) {
+    const { context, ms } = await visit();
+    first.push(ms);
+    await context.close();
+  }
+  const { context, page, ms } = await visit();
+  first.push(ms);
   const returning = [];
   for (let i = 0; i < 5; i++) {
     await page.reload();
@@ -99,7 +113,7 @@ async function timeToSwap(browser, base) {
   }
   await context.close();
   return [
-    { name: 'first visit, pool 50 ms late: lease response → swapped DOM', value: `${first.toFixed(1)} ms` },
+    { name: 'first visit, pool 50 ms late: lease response → swapped DOM (median of 5)', value: `${median(first).toFixed(1)} ms` },
     { name: 'returning visitor: frames painted with the original number (5 reloads)', value: String(returning.reduce((a, b) => a + b, 0)), goal: '0' },
   ];
 }
