@@ -37,8 +37,11 @@ export type Match = [start: number, end: number, replacement: string, key: strin
 export interface Matcher {
   /** Finds the runs of digits long enough to hold a site number (global): a fast, sound prefilter. */
   runs: RegExp;
-  /** Every occurrence of a site number in `text`, in order. */
-  find(text: string): Match[];
+  /**
+   * Every occurrence of a site number in `text`, in order. `bounds` are the offsets where one text node of a line
+   * ends and the next begins: a letter across one does not glue (minified markup, `<span>Bel</span><span>020…`).
+   */
+  find(text: string, bounds?: number[]): Match[];
   /** `text` with every occurrence replaced, and the matches; undefined when there is none. */
   replace(text: string): [string, Match[]] | undefined;
 }
@@ -128,11 +131,13 @@ export function createMatcher(replacements: Record<string, string>, country?: st
   // One attempt per group of digits, each run taken whole: a number glued to digits of another text node (texts
   // are searched joined) is still inside the run found.
   const runs = RegExp(`(?<!\\d)\\d(?:[${SEPARATORS}]*\\d){${fewest - 1}}(?:[${SEPARATORS}]*\\d)*`, 'g');
-  const find = (text: string): Match[] =>
+  const find = (text: string, bounds: number[] = []): Match[] =>
     [...text.matchAll(RUN)].flatMap(({ 0: run, index: at }) => {
       const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
       const end = at + run.length;
-      return entry && !GLUED.test((text[at - 1] || '') + (text[end] || '')) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
+      // A neighbour across a node boundary does not glue; ASCII digits there are inside the run already.
+      const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
+      return entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
         ? [[at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match]
         : [];
     });

@@ -111,7 +111,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const swapLine = (line: Text[]): void => {
     const data = line.map((node) => node.data);
     const joined = data.join('');
-    const matches = matcher!.find(joined);
+    let length = 0;
+    const matches = matcher!.find(joined, data.map((text) => (length += text.length)));
     const out = data.slice();
     // The last match first, so the offsets of earlier matches in the same node stay valid.
     for (const [start, end, replacement] of matches.slice().reverse()) {

@@ -148,6 +148,20 @@ describe('swapNumbers', () => {
     expect(handle.count).toBe(0);
   });
 
+  test('letters in a neighbouring element or text do not glue to a number (minified markup); in its own text they do', () => {
+    const root = page(
+      '<div class="card"><span>Bel</span><span id="n">020 123 4567</span><a href="/offerte">Offerte</a></div>' +
+        '<p id="react">Bel ons op </p><p id="code">Code X0201234567Y</p>',
+    );
+    // A framework writes `Bel ons op {number}Gratis` as three texts of one element.
+    document.getElementById('react')!.append('020 123 4567', 'Gratis');
+    handle = swapNumbers(root, NL);
+    expect(document.getElementById('n')!.textContent).toBe('020 765 4321');
+    expect(document.getElementById('react')!.textContent).toBe('Bel ons op 020 765 4321Gratis');
+    expect(document.getElementById('code')!.textContent).toBe('Code X0201234567Y');
+    expect(handle.count).toBe(2);
+  });
+
   test('a split number of another length keeps every element; the first one takes the number', () => {
     const root = page('<p><span class="a">020</span> <span class="b">123 4567</span></p>');
     handle = swapNumbers(root, { '+31201234567': '+318001234' });
