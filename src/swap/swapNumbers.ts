@@ -177,9 +177,10 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   /**
    * Swaps the queued subtrees: text, attributes, open shadow roots. A pass reads every text node once and keeps
-   * those with a digit. The pass over the whole root pauses at an element that is not inline (a line ends there)
-   * after SLICE ms and goes on in a later task, so a huge page never gets a long task from us; the first slice runs
-   * at once and swaps what it read, so the top of the page is swapped before it is painted.
+   * those with a digit. The pass over the whole root swaps what it read at an element that is not inline (a line
+   * ends there) every 2,000 elements or so, and pauses there after SLICE ms of reading and swapping to go on in a
+   * later task, so a huge page never gets a long task from us; the first slice runs at once, so the top of the page
+   * is swapped before it is painted.
    */
   const run = (): void => {
     try {
@@ -206,15 +207,21 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
               jobs.push([shadow]);
               watch(shadow);
             }
-            if (sliced && ++steps > 500 && !INLINE.has((n as Element).localName) && ((steps = 0), performance.now() > end)) {
-              job[1] = walker;
-              resume = setTimeout(run, 0);
-              break;
-            }
+            // The lines before an element that is not inline are complete: a place to swap them and look at the
+            // clock, so that a slice counts what the swapping cost too. (Outside this loop: swapping inside it
+            // slowed the walk.)
+            if (sliced && ++steps > 2000 && !INLINE.has((n as Element).localName)) break;
           }
         }
         swapRead();
-        if (n) break;
+        if (n) {
+          job[1] = walker;
+          if (performance.now() > end) {
+            resume = setTimeout(run, 0);
+            break;
+          }
+          continue;
+        }
         jobs.shift();
         for (const element of [node as Element, ...((node as Element).querySelectorAll?.(selector) || [])]) {
           for (const name of attributes) element.getAttribute?.(name) && swapAttribute(element, name);
