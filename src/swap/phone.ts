@@ -132,14 +132,28 @@ export function createMatcher(replacements: Record<string, string>, country?: st
   // are searched joined) is still inside the run found.
   const runs = RegExp(`(?<!\\d)\\d(?:[${SEPARATORS}]*\\d){${fewest - 1}}(?:[${SEPARATORS}]*\\d)*`, 'g');
   const find = (text: string, bounds: number[] = []): Match[] =>
-    [...text.matchAll(RUN)].flatMap(({ 0: run, index: at }) => {
-      const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
-      const end = at + run.length;
-      // A neighbour across a node boundary does not glue; ASCII digits there are inside the run already.
-      const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
-      return entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))
-        ? [[at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match]
-        : [];
+    [...text.matchAll(RUN)].flatMap(({ 0: whole, index: from }) => {
+      const to = from + whole.length;
+      // The run whole first; when it is no number and crosses from one text node into the next, the parts between
+      // such points, longest first (`<span>24/7</span><span>020 123 4567</span>`). Parts of short runs only: a
+      // number with its neighbours is short, and a long run over many tiny nodes would have very many parts.
+      const points = [from, ...bounds.filter((b) => b > from && b < to && to - from < 64), to];
+      const found: Match[] = [];
+      for (let i = 0, j = 0; i < points.length; i = j > i ? j : i + 1) {
+        for (j = points.length; --j > i; ) {
+          const { 0: run, index } = /\+?\d(.*\d)?/s.exec(text.slice(points[i], points[j])) || { 0: '' };
+          const at = points[i]! + index!;
+          const end = at + run.length;
+          const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
+          // A neighbour across a node boundary does not glue.
+          const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
+          if (entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))) {
+            found.push([at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]]);
+            break;
+          }
+        }
+      }
+      return found;
     });
   return (
     replacements && {

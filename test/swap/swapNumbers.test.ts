@@ -162,6 +162,28 @@ describe('swapNumbers', () => {
     expect(handle.count).toBe(2);
   });
 
+  test.each([
+    ['<span>24/7</span><span>020 123 4567</span>', '24/7020 765 4321', 1],
+    ['<span>Ma–vr 8–17</span><a href="tel:0201234567">020 123 4567</a>', 'Ma–vr 8–17020 765 4321', 2],
+    ['<span>020 123 4567</span><span>020 123 4567</span>', '020 765 4321020 765 4321', 2],
+    ['<span>9-17</span><b>020</b> 123 4567<sup>1</sup>', '9-17020 765 43211', 1],
+  ])('digits in a neighbouring element do not hide a number (minified markup): %s', (html, text, count) => {
+    const root = page(`<p>${html}</p>`);
+    handle = swapNumbers(root, NL);
+    expect(root.textContent).toBe(text);
+    expect(handle.count).toBe(count);
+    handle.restore();
+    expect(root.innerHTML).toBe(`<p>${html}</p>`);
+  });
+
+  test('a long run over many tiny nodes is only tried whole', () => {
+    const html = '<span>1 </span>'.repeat(2000) + '<span>020 123 4567</span>';
+    const root = page(`<p>${html}</p>`);
+    handle = swapNumbers(root, NL);
+    expect(handle.count).toBe(0);
+    expect(root.innerHTML).toBe(`<p>${html}</p>`);
+  });
+
   test('a split number of another length keeps every element; the first one takes the number', () => {
     const root = page('<p><span class="a">020</span> <span class="b">123 4567</span></p>');
     handle = swapNumbers(root, { '+31201234567': '+318001234' });
