@@ -39,7 +39,8 @@ export interface Matcher {
   runs: RegExp;
   /**
    * Every occurrence of a site number in `text`, in order. `bounds` are the offsets where one text node of a line
-   * ends and the next begins: a letter across one does not glue (minified markup, `<span>Bel</span><span>020…`).
+   * ends and the next begins: nothing across one glues, and a run of digits that crosses one may hold a number in
+   * a part (minified markup: `<span>Bel</span><span>020…`, `<span>24/7</span><span>020…`).
    */
   find(text: string, bounds?: number[]): Match[];
   /** `text` with every occurrence replaced, and the matches; undefined when there is none. */
