@@ -54,6 +54,12 @@ const FAILED_PAUSE = 30_000;
 const ATTEMPTS = 3;
 /** Longest Retry-After we wait for within a page view (ms); longer ones end the attempt. */
 const LONGEST_WAIT = 10_000;
+/**
+ * How long a tab that just leased keeps the lock. Chromium hands a localStorage write to the other tabs' processes
+ * asynchronously: the next tab in line could still read no lease and lease again (seen in CI with three tabs opened
+ * at once). The other tabs hear the lease on the channel meanwhile, so none of them waits for its number.
+ */
+const HANDOFF = 250;
 
 const RETRY: FailureCode[] = ['timeout', 'network', 'unavailable', 'rate_limited'];
 
@@ -143,7 +149,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   /** Leases, unless another tab just did: one tab at a time asks, the next re-reads what the first stored. */
   const obtain = (): Promise<void> =>
     withLock('lease', async () => {
-      const stored = read();
+      // A lease heard on the channel while this tab waited for the lock counts as stored.
+      const stored = lease || read();
       if (stored || stopped) return adopt(stored);
       const until = Number(storage()?.getItem(failedKey)) || 0;
       if (Date.now() < until) return error('backoff');
@@ -157,7 +164,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
           storage()?.removeItem(failedKey);
           adopt({ ...got, endpoint, at: Date.now(), expires: Date.now() + got.ttl * 1000 }, true);
           lastBeat = Date.now();
-          return onEvent('lease', { session: got.session, numbers: { ...got.numbers }, ttl: got.ttl });
+          onEvent('lease', { session: got.session, numbers: { ...got.numbers }, ttl: got.ttl });
+          return new Promise((resolve) => setTimeout(resolve, HANDOFF));
         }
         code = answer.ok ? 'invalid_response' : answer.code;
         const wait = !answer.ok && answer.retryAfter != null ? answer.retryAfter * 1000 : 500 * 2 ** attempt * (0.5 + Math.random() / 2);
