@@ -132,8 +132,10 @@ export function createMatcher(replacements: Record<string, string>, country?: st
   // One attempt per group of digits, each run taken whole: a number glued to digits of another text node (texts
   // are searched joined) is still inside the run found.
   const runs = RegExp(`(?<!\\d)\\d(?:[${SEPARATORS}]*\\d){${fewest - 1}}(?:[${SEPARATORS}]*\\d)*`, 'g');
-  const find = (text: string, bounds: number[] = []): Match[] =>
-    [...text.matchAll(RUN)].flatMap(({ 0: whole, index: from }) => {
+  const find = (text: string, bounds: number[] = []): Match[] => {
+    // The character next to an occurrence; none across a node boundary, where nothing glues.
+    const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
+    return [...text.matchAll(RUN)].flatMap(({ 0: whole, index: from }) => {
       const to = from + whole.length;
       // The run whole first; when it is no number and crosses from one text node into the next, the parts between
       // such points, longest first (`<span>24/7</span><span>020 123 4567</span>`). Parts of short runs only: a
@@ -146,8 +148,6 @@ export function createMatcher(replacements: Record<string, string>, country?: st
           const at = points[i]! + index!;
           const end = at + run.length;
           const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
-          // A neighbour across a node boundary does not glue.
-          const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
           if (entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))) {
             found.push([at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]]);
             break;
@@ -156,6 +156,7 @@ export function createMatcher(replacements: Record<string, string>, country?: st
       }
       return found;
     });
+  };
   return (
     replacements && {
       runs,
