@@ -1,44 +1,60 @@
 // Servers the tests and benchmarks start on loopback: the reference pool server (built) and Debian's redis-server.
-// Shared by the pool-server conformance suite, the demo spec and the benchmarks.
+// Shared by the pool server's process tests, the demo spec and the benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-/** A random high port on loopback. */
+/** A random high port on loopback (the servers started with one retry on another when it is taken). */
 export const freePort = () => 20000 + Math.floor(Math.random() * 30000);
 
+/** The admin token the tests and benchmarks give the servers they start. */
+export const ADMIN_TOKEN = 'test-admin-token';
+
 /**
- * Starts examples/pool-server/build/main.js (needs `npm run build:server`) on 127.0.0.1 with `env` (CONFIG,
- * STATIC, REDIS_URL…) and waits until /health answers. Returns its base URL, the process and a stop function.
+ * Starts examples/pool-server/build/main.js (needs `npm run build:server`) on 127.0.0.1 with `env` (CONFIG, DEMO,
+ * STATIC, REDIS_URL…) and waits until /health answers. Returns its base URL, the process, what it printed so far
+ * and a stop function.
  */
-export async function startPoolServer(env = {}, port = freePort()) {
+export async function startPoolServer(env = {}, port = freePort(), { logs = false, tries = 3 } = {}) {
   const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', QUIET: '1', ...env },
-    stdio: 'ignore',
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(!logs && { QUIET: '1' }), ADMIN_TOKEN, ...env },
+    // With logs on (a production server's info lines) they are written, to nowhere: a benchmark pays for them.
+    stdio: ['ignore', logs ? 'ignore' : 'pipe', 'pipe'],
   });
+  const output = { text: '' };
+  child.stdout?.on('data', (d) => (output.text += d));
+  child.stderr.on('data', (d) => (output.text += d));
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200 && child.exitCode == null; i++) {
     try {
-      if ((await fetch(`${base}/health`)).ok) return { base, child, stop: () => child.kill('SIGKILL') };
+      if ((await fetch(`${base}/health`)).ok) return { base, child, output, stop: () => child.kill('SIGKILL') };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   child.kill('SIGKILL');
-  throw new Error('pool server did not start');
+  // Another test's server took the port meanwhile: try another (only when no port was asked for).
+  if (output.text.includes('EADDRINUSE') && tries > 1) return startPoolServer(env, freePort(), { logs, tries: tries - 1 });
+  throw new Error(`pool server did not start: ${output.text}`);
 }
 
 /** Starts redis-server on a free loopback port, no persistence; undefined when it is not installed. */
-export async function startRedis() {
+export async function startRedis(tries = 3) {
   if (spawnSync('redis-server', ['--version']).error) return undefined;
   const port = freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => d.toString().includes('Ready to accept') && resolve());
+  const ready = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => d.toString().includes('Ready to accept') && resolve(true));
     child.on('error', reject);
+    // Exited at once: the port was taken.
+    child.on('exit', () => resolve(false));
     setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
   });
+  if (!ready) {
+    if (tries > 1) return startRedis(tries - 1);
+    throw new Error('redis-server did not start');
+  }
   return { url: `redis://127.0.0.1:${port}`, child, stop: () => child.kill('SIGKILL') };
 }

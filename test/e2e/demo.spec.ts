@@ -6,8 +6,8 @@ import { startPoolServer } from '../servers.mjs';
 let demo: { base: string; stop: () => void };
 
 test.beforeAll(async () => {
-  // Default config and files, as npm start has them.
-  demo = await startPoolServer();
+  // Default config and files, as npm start has them (and its own admin token, which the demo's pages fetch).
+  demo = await startPoolServer({ DEMO: '1', ADMIN_TOKEN: '' });
 });
 test.afterAll(() => demo.stop());
 

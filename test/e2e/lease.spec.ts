@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { poolPort } from './playwright.config';
+import { ADMIN_TOKEN, poolPort } from './playwright.config';
 
 // Several tabs of one visitor against the reference pool server (heartbeat: 10 s in test/e2e/pool.config.json).
 test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
@@ -56,7 +56,7 @@ test('a site number missing from a page is reported to the pool once the page se
   await page.goto('/test/e2e/pages/missing.html?utm_source=partner&utm_medium=referral');
   await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 08\d\d/);
   await expect.poll(() => events.filter((e) => e.type == 'missing_target'), { timeout: 8000 }).toEqual([{ type: 'missing_target', page: '/test/e2e/pages/missing.html', targets: ['+442079460555'] }]);
-  const stats = await (await page.request.get('/v1/stats?site=e2e')).json();
+  const stats = await (await page.request.get('/v1/stats?site=e2e', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
   expect(stats.missingTargets['/test/e2e/pages/missing.html']).toEqual(['+442079460555']);
 });
 

@@ -7,6 +7,8 @@ const executablePath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromi
 const port = Number(process.env.E2E_PORT || 4173);
 /** The reference pool server, serving the repository too: the pages that lease talk to it on one origin. */
 export const poolPort = Number(process.env.E2E_POOL_PORT || 4174);
+/** The pool server's operator token in these tests. */
+export const ADMIN_TOKEN = 'e2e-admin-token';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export default defineConfig({
@@ -46,7 +48,7 @@ export default defineConfig({
       cwd: root,
       url: `http://127.0.0.1:${poolPort}/health`,
       reuseExistingServer: !process.env.CI,
-      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1' },
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN },
     },
   ],
 });

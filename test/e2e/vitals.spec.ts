@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { poolPort } from './playwright.config';
+import { ADMIN_TOKEN, poolPort } from './playwright.config';
 
 test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
 
@@ -20,6 +20,6 @@ test('callswap/vitals sends the Core Web Vitals of a leased visit to the pool', 
   });
   await expect.poll(() => beacons.filter((b) => b.type == 'vitals').map((b) => b.name).sort()).toEqual(expect.arrayContaining(['CLS', 'INP', 'LCP']));
   for (const b of beacons.filter((b) => b.type == 'vitals')) expect(typeof b.value).toBe('number');
-  const stats = await (await page.request.get('/v1/stats?site=e2e')).json();
+  const stats = await (await page.request.get('/v1/stats?site=e2e', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
   expect(stats.vitals.LCP.count).toBeGreaterThanOrEqual(1);
 });

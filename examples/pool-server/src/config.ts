@@ -1,56 +1,149 @@
+// The pool server's configuration: one JSON file, checked against a schema at start. Every limit is a named field
+// with its default here; a partial object (`"rateLimit": { "perIp": 50 }`) is merged with the defaults field by field.
 import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+
+export interface SiteConfig {
+  /** Origins whose pages may use the public API for this site (besides the server's own); `["*"]` allows any. */
+  allowedOrigins?: string[];
+  /** Site number (E.164) → its pools: rule pool name or channel → tracking numbers; `default` for the rest. */
+  numbers: Record<string, { pools: Record<string, string[]> }>;
+}
 
 /** The pool server's configuration (a JSON file). */
 export interface PoolConfig {
-  /** Seconds a number stays reserved after the last heartbeat. Default 1800. */
+  /** Seconds a number stays reserved after each heartbeat. */
   ttl: number;
-  /** Seconds between heartbeats the SDK is told to use. Default 60. */
+  /** Seconds between heartbeats the SDK is told to use. */
   heartbeat: number;
-  /** Seconds a released number rests before anyone else gets it. Default 300. */
+  /** Seconds a new lease holds its numbers until its first heartbeat: a page that never beats frees them soon. */
+  claim: number;
+  /** Seconds a released number rests before anyone else gets it; a call in that time still goes to its last visit. */
   quarantine: number;
-  /** Origins allowed by CORS; `["*"]` allows any. */
+  /** Live leases one IP address may hold per site. */
+  maxLeasesPerIp: number;
+  /** Seconds after a session ends that a late call record (`at` in the past) is still attributed to it. */
+  attributionWindow: number;
+  /** Days calls are kept. */
+  retentionDays: number;
+  /** Origins allowed for sites that list none of their own. */
   allowedOrigins: string[];
-  /** Requests per window per IP and per visitor before 429. */
+  /** Requests per window per IP (any endpoint) and per visitor (leases) before 429. */
   rateLimit: { perIp: number; perVisitor: number; windowSeconds: number };
-  /** site id → site number (E.164) → pools: rule pool name or channel → tracking numbers; `default` for the rest. */
-  sites: Record<string, { numbers: Record<string, { pools: Record<string, string[]> }> }>;
+  sites: Record<string, SiteConfig>;
 }
 
-const E164 = /^\+[1-9]\d{6,14}$/;
+const seconds = (fallback: number, max = 31_536_000) => ({ type: 'integer', minimum: 0, maximum: max, default: fallback });
+const positive = (fallback: number, max = 1_000_000_000) => ({ type: 'integer', minimum: 1, maximum: max, default: fallback });
+const E164 = { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' };
+const ORIGINS = { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } };
 
-/** Reads and checks a config file; throws an Error naming what is wrong. */
-export function loadConfig(path: string): PoolConfig {
-  const raw = JSON.parse(readFileSync(path, 'utf8'));
-  const config: PoolConfig = {
-    ttl: 1800,
-    heartbeat: 60,
-    quarantine: 300,
-    allowedOrigins: ['*'],
-    rateLimit: { perIp: 120, perVisitor: 30, windowSeconds: 60 },
-    ...raw,
-  };
+/** The config file's schema: types, bounds and defaults. */
+const SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sites'],
+  properties: {
+    $schema: { type: 'string' },
+    ttl: positive(1800, 86_400),
+    heartbeat: positive(60, 600),
+    claim: positive(120, 86_400),
+    quarantine: seconds(300, 86_400),
+    maxLeasesPerIp: positive(10),
+    attributionWindow: seconds(86_400),
+    retentionDays: positive(90, 3650),
+    allowedOrigins: { ...ORIGINS, default: [] },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { perIp: positive(120), perVisitor: positive(30), windowSeconds: positive(60, 86_400) },
+    },
+    sites: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['numbers'],
+        properties: {
+          allowedOrigins: ORIGINS,
+          numbers: {
+            type: 'object',
+            minProperties: 1,
+            propertyNames: E164,
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['pools'],
+              properties: {
+                pools: {
+                  type: 'object',
+                  minProperties: 1,
+                  propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+                  additionalProperties: { type: 'array', items: E164, uniqueItems: true },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const validate = new Ajv({ useDefaults: true, allErrors: false, strict: false }).compile<PoolConfig>(SCHEMA);
+
+/** `/sites/demo/numbers/+44…` → `sites.demo.numbers.+44…`: the field as a person finds it in the file. */
+const field = (pointer: string): string => pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+
+/** Checks a parsed config and fills in defaults; throws an Error whose message names the field. */
+export function checkConfig(raw: unknown, file = 'config'): PoolConfig {
   const fail = (message: string): never => {
-    throw new Error(`${path}: ${message}`);
+    throw new Error(`${file}: ${message}`);
   };
-  if (!config.sites || typeof config.sites != 'object') fail('"sites" must be an object');
+  const config: unknown = structuredClone(raw);
+  if (!validate(config)) {
+    const [e] = validate.errors!;
+    const at = field(e!.instancePath);
+    if (e!.keyword == 'additionalProperties') fail(`unknown field "${[at, e!.params.additionalProperty].filter(Boolean).join('.')}"`);
+    const key = e!.propertyName ?? e!.params.propertyName;
+    if (key != null) fail(`"${at}" has a key that is not valid: "${key}"`);
+    fail(`"${at || 'the file'}" ${e!.message}`);
+  }
+  const checked = config as PoolConfig;
+  // A tracking number stands for one site number in one pool, or a call could not be attributed (and the pool's
+  // order of free numbers would have two places for it).
   const seen = new Map<string, string>();
-  for (const [site, { numbers }] of Object.entries(config.sites)) {
-    if (!/^[\w.-]{1,100}$/.test(site)) fail(`site id "${site}" is not valid`);
-    for (const [target, { pools }] of Object.entries(numbers || fail(`site "${site}" needs "numbers"`))) {
-      if (!E164.test(target)) fail(`site "${site}": "${target}" is not E.164`);
-      for (const [pool, list] of Object.entries(pools || fail(`"${target}" needs "pools"`))) {
+  for (const [site, { numbers }] of Object.entries(checked.sites)) {
+    for (const [target, { pools }] of Object.entries(numbers)) {
+      for (const [pool, list] of Object.entries(pools)) {
         for (const number of list) {
-          if (!E164.test(number)) fail(`pool "${pool}" of "${target}": "${number}" is not E.164`);
-          // A tracking number stands for one site number, or a call could not be attributed.
-          const owner = `${site} ${target}`;
-          if (seen.has(number) && seen.get(number) != owner) fail(`"${number}" is in the pools of two site numbers`);
-          seen.set(number, owner);
+          const here = `sites.${site}.numbers.${target}.pools.${pool}`;
+          if (seen.has(number)) fail(`"${number}" is in ${seen.get(number)} and in ${here}: a tracking number belongs to one pool`);
+          if (number == target) fail(`"${here}" holds the site number itself`);
+          seen.set(number, here);
         }
       }
     }
   }
-  for (const name of ['ttl', 'heartbeat', 'quarantine'] as const) {
-    if (!(config[name] >= 0)) fail(`"${name}" must be a number of seconds`);
+  return checked;
+}
+
+/** Reads and checks a config file; throws an Error naming the file and the field. */
+export function loadConfig(path: string): PoolConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code})`);
   }
-  return config;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return checkConfig(raw, path);
 }

@@ -1,0 +1,154 @@
+// The reference pool server: one Fastify instance, a plugin per concern (a route's plugin is named after its URL's
+// first segment), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
+// (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and
+// pino logs that hold no phone number, visitor id or full IP.
+import { randomBytes } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { PoolConfig } from './config.js';
+import { clientKey, maskIp } from './net.js';
+import { createPool, type PoolLogic } from './pool.js';
+import admin from './routes/admin.js';
+import demo, { type DemoOptions } from './routes/demo.js';
+import health from './routes/health.js';
+import { addSchemas } from './routes/openapi.js';
+import sessions from './routes/sessions.js';
+import type { Store } from './store/store.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: PoolConfig;
+    store: Store;
+    pool: PoolLogic;
+    adminToken: string | undefined;
+    /** The server's public origin (PUBLIC_URL) when it sits behind a proxy; else each request's own. */
+    publicOrigin: string | undefined;
+    /** True once SIGTERM came: /ready says 503 so a load balancer stops sending requests. */
+    stopping: boolean;
+  }
+}
+
+export interface ServerOptions {
+  config: PoolConfig;
+  store: Store;
+  /** Shared by the rate limiter when the pool is in Redis, so limits hold across processes. */
+  redis?: Redis;
+  /** The operator API's bearer token; without one the operator API answers 401 to everyone. */
+  adminToken?: string;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe (TRUST_PROXY). */
+  trustProxy?: FastifyServerOptions['trustProxy'];
+  /** The public URL when behind a proxy (PUBLIC_URL): its origin counts as the server's own. */
+  publicUrl?: string;
+  demo?: DemoOptions;
+  /** pino options, or false for no logs. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Bodies larger than this are refused (413): no pool request comes near it. */
+export const BODY_LIMIT = 16_384;
+/** How often ended sessions, old calls and old counters are dropped (ms). */
+const SWEEP_EVERY = 60_000;
+
+/** Error codes of the JSON errors, for what Fastify itself refuses. */
+const CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+};
+
+/** The server, ready to listen: `await (await createServer(options)).listen(…)`. */
+export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { config, store } = options;
+  const idPrefix = randomBytes(3).toString('base64url');
+  let requests = 0;
+  const fastify = Fastify({
+    logger: options.logger ?? false,
+    // Fastify's own two lines per request are off (see the onResponse hook), and requests log through the server's
+    // logger itself: a child logger per request costs a fifth of a heartbeat's time. Lines name their request id.
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger) => logger,
+    // Unique per process and cheap: a random prefix and a counter.
+    genReqId: () => `${idPrefix}${(requests++).toString(36)}`,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+    forceCloseConnections: 'idle',
+    requestTimeout: 30_000,
+    routerOptions: { maxParamLength: 256 },
+    // Bodies are checked as they are: no type coercion, nothing removed silently.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    frameworkErrors: (_error, _request, reply) => {
+      reply.code(400 as never).send({ error: 'bad_url', message: 'the request target is not a valid URL' } as never);
+    },
+  });
+
+  fastify.decorate('config', config);
+  fastify.decorate('store', store);
+  fastify.decorate('pool', createPool(config, store));
+  fastify.decorate('adminToken', options.adminToken || undefined);
+  fastify.decorate('publicOrigin', options.publicUrl ? new URL(options.publicUrl).origin : undefined);
+  fastify.decorate('stopping', false);
+  addSchemas(fastify);
+
+  // Hooks in callback style: they run on every request, and a promise each costs measurably.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    reply.header('access-control-expose-headers', 'retry-after');
+    // Stopping: clients open a new connection (to another process) for their next request.
+    if (fastify.stopping) reply.header('connection', 'close');
+    done();
+  });
+  // A line per request at debug level (LOG_LEVEL=debug): no query string (it could hold anything), the address
+  // masked. At info the pool logs what changes it: leases, releases and calls (src/pool.ts), and errors.
+  if ((fastify.log as unknown as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.('debug')) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      request.log.debug(
+        { reqId: request.id, method: request.method, path: request.url.split('?')[0]!.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: maskIp(request.ip) },
+        'request',
+      );
+      done();
+    });
+  }
+
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error.validation) return reply.code(400).send({ error: 'invalid', message: `${error.validationContext ?? 'request'}${error.message.replace(/^(body|params|querystring)/, '')}` });
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: CODES[error.code] ?? (status == 429 ? 'rate_limited' : 'bad_request'), message: error.message });
+    // The store is away (Redis down): the client should come back later, the pool is not broken.
+    const away = await store.ping().then(
+      () => false,
+      () => true,
+    );
+    if (away) return reply.code(503).header('retry-after', 5).send({ error: 'unavailable', message: 'the pool store does not answer' });
+    request.log.error({ reqId: request.id, err: { type: error.name, message: error.message, stack: error.stack } }, 'internal error');
+    return reply.code(500).send({ error: 'internal' });
+  });
+
+  await fastify.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.perIp,
+    timeWindow: config.rateLimit.windowSeconds * 1000,
+    redis: options.redis,
+    nameSpace: 'callswap:rate:',
+    // IPv4 addresses as they are, without the IPv6 parser's cost on every request.
+    keyGenerator: (request) => clientKey(request.ip),
+    skipOnError: true,
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
+    errorResponseBuilder: (_request, context) => Object.assign(new Error(`too many requests: retry in ${context.after}`), { statusCode: context.statusCode }),
+  });
+  fastify.setNotFoundHandler({ preHandler: fastify.rateLimit() }, (_request, reply) => reply.code(404).send({ error: 'not_found' }));
+
+  await fastify.register(health);
+  await fastify.register(sessions, { prefix: '/v1' });
+  await fastify.register(admin, { prefix: '/v1' });
+  if (options.demo) await fastify.register(demo, options.demo);
+
+  await fastify.pool.sync();
+  const sweeper = setInterval(() => fastify.pool.sweep().catch((e) => fastify.log.warn({ err: { message: e.message } }, 'sweep failed')), SWEEP_EVERY);
+  sweeper.unref();
+  fastify.addHook('onClose', async () => clearInterval(sweeper));
+  return fastify;
+}

@@ -1,0 +1,8 @@
+// Client addresses as the server counts and logs them.
+import { normalizeIP } from '@fastify/rate-limit';
+
+/** The key a client is counted under: an IPv4 address, or an IPv6 /64 (what one household gets). */
+export const clientKey = (ip: string): string => (ip.includes(':') ? normalizeIP(ip) : ip);
+
+/** An address without its last part (IPv4 /24, IPv6 /48): enough to read a log, not to name a visitor. */
+export const maskIp = (ip: string): string => (ip.includes(':') ? ip.split(':').slice(0, 3).join(':') + '::' : ip.replace(/\.\d+$/, '.0'));

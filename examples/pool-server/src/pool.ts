@@ -1,0 +1,214 @@
+// The pool logic: plain functions over the store, with no HTTP in them (the routes in src/routes/ call these and
+// turn their results into answers), so tests can drive them directly against either store.
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { PoolConfig, SiteConfig } from './config.js';
+import type { Call, Session, Source, Store } from './store/store.js';
+
+const DAY = 86_400_000;
+
+export interface LeaseRequest {
+  site: string;
+  visitor: string | null;
+  targets: string[];
+  source: Source;
+  page: string;
+}
+
+export type LeaseResult =
+  | { lease: { session: string; numbers: Record<string, string>; ttl: number; heartbeat: number } }
+  | { error: 'unknown_site' | 'forbidden' }
+  | { error: 'rate_limited'; retryAfter: number };
+
+export interface CallInput {
+  to: string;
+  from?: string;
+  /** ms; default now. */
+  at?: number;
+  duration?: number;
+  status?: string;
+  ref?: string;
+}
+
+export interface Stats {
+  site: string;
+  sessions: Record<string, number>;
+  pools: Record<string, { size: number; held: number }>;
+  exhausted: number;
+  missingTargets: Record<string, string[]>;
+  vitals: Record<string, { count: number; p75: number }>;
+}
+
+/** count and 75th percentile (what Core Web Vitals are judged by) of each metric's values. */
+export const summarize = (values: Record<string, number[]>): Record<string, { count: number; p75: number }> =>
+  Object.fromEntries(
+    Object.entries(values).map(([name, list]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return [name, { count: sorted.length, p75: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.75))] ?? 0 }];
+    }),
+  );
+
+/** The pool a site number draws from for a visit: its rule pool, else its channel, else `default`. */
+const poolFor = (pools: Record<string, string[]>, source: Source): string | undefined =>
+  source.pool != null && Object.hasOwn(pools, source.pool)
+    ? source.pool
+    : Object.hasOwn(pools, source.channel)
+      ? source.channel
+      : Object.hasOwn(pools, 'default')
+        ? 'default'
+        : undefined;
+
+/** The store's key of one pool. */
+export const poolKey = (site: string, target: string, name: string): string => `${site}:${target}:${name}`;
+
+export type PoolLogic = ReturnType<typeof createPool>;
+
+/**
+ * The pool over a store: leases, heartbeats, releases, events, calls and stats. `sites` are the sites a request may
+ * touch (from its Origin: undefined for any), checked before anything is written.
+ */
+export function createPool(config: PoolConfig, store: Store) {
+  // A Map, not the parsed object: a site named "__proto__" or "constructor" is only a name here.
+  const sites = new Map<string, SiteConfig>(Object.entries(config.sites));
+  const ms = (seconds: number) => seconds * 1000;
+  /** How long an ended session is kept: calls may still be attributed to it that long. */
+  const keep = ms(Math.max(config.attributionWindow, config.quarantine));
+  let salt: Promise<string> | undefined;
+  /** Recent addresses' keys: a visitor's page views lease from one address. */
+  const ipKeys = new Map<string, string>();
+  const ipKey = async (ip: string): Promise<string> => {
+    let key = ipKeys.get(ip);
+    if (!key) {
+      key = createHmac('sha256', await (salt ??= store.salt().catch((e) => ((salt = undefined), Promise.reject(e)))))
+        .update(ip)
+        .digest('base64url')
+        .slice(0, 16);
+      if (ipKeys.size >= 10_000) ipKeys.clear();
+      ipKeys.set(ip, key);
+    }
+    return key;
+  };
+
+  /** Every pool of every site: its key → its numbers, for the store. */
+  const allPools = (): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const [site, { numbers }] of sites) {
+      for (const [target, { pools }] of Object.entries(numbers)) {
+        for (const [name, list] of Object.entries(pools)) out.set(poolKey(site, target, name), list);
+      }
+    }
+    return out;
+  };
+
+  return {
+    sites,
+
+    /** Registers the configured pools with the store (at start). */
+    sync: () => store.syncPools(allPools()),
+
+    /** Leases numbers for a visit. `ip` is the client's address (already normalised); it is kept only hashed. */
+    async lease(request: LeaseRequest, ip: string, allowed?: string[]): Promise<LeaseResult> {
+      const site = sites.get(request.site);
+      if (!site) return { error: 'unknown_site' };
+      if (allowed && !allowed.includes(request.site)) return { error: 'forbidden' };
+      const picks: { target: string; pool: string; name: string }[] = [];
+      for (const target of request.targets) {
+        const pools = Object.hasOwn(site.numbers, target) ? site.numbers[target]!.pools : undefined;
+        const name = pools && poolFor(pools, request.source);
+        if (name) picks.push({ target, pool: poolKey(request.site, target, name), name });
+      }
+      const outcome = await store.lease({
+        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source: request.source, ip: await ipKey(ip) },
+        picks,
+        claim: ms(config.claim),
+        quarantine: ms(config.quarantine),
+        maxPerIp: config.maxLeasesPerIp,
+        keep,
+      });
+      if ('limited' in outcome) return { error: 'rate_limited', retryAfter: Math.max(1, Math.ceil(outcome.limited / 1000)) };
+      const { session, exhausted } = outcome;
+      const counts: Record<string, number> = { [`sessions|${session.source.channel}`]: 1 };
+      for (const target of exhausted) {
+        const name = picks.find((p) => p.target == target)!.name;
+        counts[`exhausted|${name}`] = (counts[`exhausted|${name}`] ?? 0) + 1;
+      }
+      await store.count(request.site, counts, session.created);
+      return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat } };
+    },
+
+    /** Renews a lease for `ttl`: a number is never renewed once its session ended. */
+    heartbeat: (id: string, allowed?: string[]) => store.heartbeat(id, { ttl: ms(config.ttl), keep, sites: allowed }),
+
+    /** Ends a lease at once (consent withdrawn): its numbers rest for the quarantine, who it was is forgotten. */
+    release: (id: string, allowed?: string[]) => store.release(id, { keep, sites: allowed }),
+
+    /** A page event of a live or recent session. */
+    async event(id: string, event: { type: string; page: string; targets?: string[]; name?: string; value?: number }, allowed?: string[]) {
+      const session = await store.getSession(id);
+      if (!session) return 'unknown' as const;
+      if (allowed && !allowed.includes(session.site)) return 'forbidden' as const;
+      if (event.type == 'missing_target' && event.targets) {
+        const known = event.targets.filter((t) => Object.hasOwn(sites.get(session.site)?.numbers ?? {}, t));
+        if (known.length) await store.addMissing(session.site, event.page, known);
+      }
+      if (event.type == 'vitals' && event.name && typeof event.value == 'number') await store.addVital(session.site, event.name, event.value);
+      return 'ok' as const;
+    },
+
+    /** Records a call, attributed to the session that held its number then; counted per channel. */
+    async recordCall(input: CallInput): Promise<Call> {
+      const at = input.at ?? (await store.now());
+      const holder: Session | undefined = await store.holderAt(input.to, at, keep);
+      const target = holder && Object.keys(holder.numbers).find((t) => holder.numbers[t] == input.to);
+      const call: Call = {
+        id: randomBytes(12).toString('base64url'),
+        to: input.to,
+        ...(input.from && { from: input.from }),
+        at: new Date(at).toISOString(),
+        ...(holder && target && { site: holder.site, target, session: holder.id, source: holder.source }),
+        ...(input.duration != null && { duration: input.duration }),
+        ...(input.status && { status: input.status }),
+        ...(input.ref && { ref: input.ref }),
+      };
+      await store.addCall(call);
+      if (call.site) await store.count(call.site, { [`calls|${call.source!.channel}`]: 1 }, at);
+      return call;
+    },
+
+    listCalls: (query: { site?: string; since?: number; limit: number }) => store.listCalls(query),
+
+    /** Sessions per channel, numbers held per pool now, exhaustion, missing targets, vitals: counters, not scans. */
+    async stats(siteId: string): Promise<Stats | undefined> {
+      const site = sites.get(siteId);
+      if (!site) return;
+      const keys: [string, string, number][] = [];
+      for (const [target, { pools }] of Object.entries(site.numbers)) {
+        for (const [name, list] of Object.entries(pools)) keys.push([poolKey(siteId, target, name), name, list.length]);
+      }
+      const [held, counters, missing, vitals] = await Promise.all([store.held(keys.map(([key]) => key)), store.counters(siteId), store.missing(siteId), store.vitals(siteId)]);
+      const pools: Stats['pools'] = {};
+      for (const [key, name, size] of keys) {
+        const entry = (pools[name] ||= { size: 0, held: 0 });
+        entry.size += size;
+        entry.held += held[key] ?? 0;
+      }
+      const sessions: Record<string, number> = {};
+      let exhausted = 0;
+      for (const [field, n] of Object.entries(counters)) {
+        const [kind, name] = field.split('|') as [string, string];
+        if (kind == 'sessions') sessions[name] = n;
+        if (kind == 'exhausted') exhausted += n;
+      }
+      return {
+        site: siteId,
+        sessions,
+        pools,
+        exhausted,
+        missingTargets: Object.fromEntries(Object.entries(missing).map(([page, counts]) => [page, Object.keys(counts)])),
+        vitals: summarize(vitals),
+      };
+    },
+
+    /** Drops what the retention settings no longer allow. */
+    sweep: () => store.sweep(config.retentionDays * DAY),
+  };
+}

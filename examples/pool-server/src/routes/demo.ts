@@ -1,0 +1,33 @@
+// The demo's files (the example site, dist/), served only when asked for (DEMO=1 or STATIC): the production server
+// serves the API and nothing else.
+import { resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export interface DemoOptions {
+  /** URL prefix → directory. */
+  statics: [prefix: string, dir: string][];
+  /** Hands the admin token to the demo's own pages (`npm start` on this machine), so nobody types it. */
+  shareToken?: boolean;
+}
+
+export default async function demo(fastify: FastifyInstance, { statics, shareToken }: DemoOptions): Promise<void> {
+  statics.forEach(([prefix, dir], i) =>
+    fastify.register(fastifyStatic, {
+      root: resolve(dir),
+      prefix,
+      decorateReply: i == 0,
+      cacheControl: false,
+      etag: false,
+      lastModified: false,
+      setHeaders: (reply) => reply.header('cache-control', 'no-store'),
+    }),
+  );
+  if (shareToken) {
+    // Only to the demo's own pages: a page elsewhere cannot read it (no CORS), and the fetch metadata a browser
+    // sends says where the request comes from.
+    fastify.get('/demo/token', async (request, reply) =>
+      request.headers['sec-fetch-site'] == 'same-origin' ? { token: fastify.adminToken } : reply.code(403).send({ error: 'forbidden' }),
+    );
+  }
+}

@@ -1,0 +1,325 @@
+// The default store: everything in this process's memory. Each operation runs to its end before another starts
+// (Node runs one task at a time and nothing here awaits), so taking a number is atomic without locks.
+import { randomBytes } from 'node:crypto';
+import { createHeap, type Heap } from './heap.js';
+import { HISTORY, HOUR, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+
+/** One pool: its numbers ordered by when their last holding ends, and a count of those held now. */
+interface Pool {
+  /** number → when its last holding ends (ms); 0 for never held. */
+  until: Map<string, number>;
+  /**
+   * [until, order, number], oldest first. Entries are pushed on every change and never updated in place: an entry
+   * whose `until` is no longer the number's is stale and skipped when it surfaces. O(log n) per lease.
+   */
+  free: Heap<[number, number, string]>;
+  /** [until, number], soonest first: the same lazy scheme tells when a held number stops being held. */
+  ending: Heap<[number, string]>;
+  held: Set<string>;
+}
+
+const byTime = <T extends [number, ...unknown[]]>(a: T, b: T): boolean => a[0] < b[0] || (a[0] == b[0] && (a[1] as number) < (b[1] as number));
+
+/** The in-memory store. `now` is the clock (tests move it). */
+export function createMemoryStore({ now = Date.now }: { now?: () => number } = {}): Store {
+  const pools = new Map<string, Pool>();
+  const owner = new Map<string, string>();
+  const sessions = new Map<string, Session>();
+  /** session id → when it may be dropped (ms), and a lazy heap over it. */
+  const expires = new Map<string, number>();
+  const expiring = createHeap<[number, string]>(byTime);
+  const history = new Map<string, { session: string; from: number }[]>();
+  /** site and IP key → its sessions; the live ones are counted when that IP leases. */
+  const perIp = new Map<string, Set<string>>();
+  const calls: Call[] = [];
+  const refs = new Map<string, Call>();
+  const totals = new Map<string, Map<string, number>>();
+  const hours = new Map<string, Map<number, Map<string, number>>>();
+  const missing = new Map<string, Map<string, Map<string, number>>>();
+  const vitals = new Map<string, Map<string, number[]>>();
+  const salt = randomBytes(16).toString('base64url');
+  let order = 0;
+
+  const setUntil = (pool: Pool, number: string, until: number): void => {
+    pool.until.set(number, until);
+    pool.free.push([until, order++, number]);
+    pool.ending.push([until, number]);
+    // Stale entries pile up with heartbeats; rebuilding now and then keeps the heaps near the pool's size.
+    if (pool.free.size > 4 * pool.until.size + 64) rebuild(pool);
+  };
+
+  const rebuild = (pool: Pool): void => {
+    pool.free = createHeap(byTime);
+    pool.ending = createHeap(byTime);
+    for (const [number, until] of pool.until) {
+      pool.free.push([until, order++, number]);
+      if (pool.held.has(number)) pool.ending.push([until, number]);
+    }
+  };
+
+  /** The number released longest ago if it is free at `t`, taken until `until`. */
+  const take = (pool: Pool, t: number, quarantine: number, until: number): string | undefined => {
+    for (let top = pool.free.peek(); top; top = pool.free.peek()) {
+      if (pool.until.get(top[2]) !== top[0]) {
+        pool.free.pop();
+        continue;
+      }
+      if (top[0] + quarantine > t) return;
+      pool.free.pop();
+      pool.held.add(top[2]);
+      setUntil(pool, top[2], until);
+      return top[2];
+    }
+    return;
+  };
+
+  const heldNow = (pool: Pool, t: number): number => {
+    for (let top = pool.ending.peek(); top && top[0] <= t; top = pool.ending.peek()) {
+      pool.ending.pop();
+      if (pool.until.get(top[1]) === top[0]) pool.held.delete(top[1]);
+    }
+    return pool.held.size;
+  };
+
+  const keepUntil = (id: string, when: number): void => {
+    expires.set(id, when);
+    expiring.push([when, id]);
+  };
+
+  /** An IP's sessions, those that ended dropped when `prune` (or when there are enough to reach `max`). */
+  const live = (ip: string, t: number, max = 0): Set<string> => {
+    let leases = perIp.get(ip);
+    if (!leases) perIp.set(ip, (leases = new Set()));
+    if (leases.size >= max) for (const id of leases) if (!((sessions.get(id)?.until ?? 0) > t)) leases.delete(id);
+    return leases;
+  };
+
+  /** Renews or ends a live session: its numbers are held until `until`. */
+  const touch = (id: string, sites: string[] | undefined, until: (t: number) => number, keep: number): Touched => {
+    const session = sessions.get(id);
+    const t = now();
+    if (!session) return 'unknown';
+    if (session.until <= t) return 'gone';
+    if (sites && !sites.includes(session.site)) return 'forbidden';
+    session.until = until(t);
+    for (const [number, key] of Object.entries(session.pools)) {
+      const pool = pools.get(key);
+      if (pool?.until.has(number)) setUntil(pool, number, session.until);
+    }
+    keepUntil(id, session.until + keep);
+    return { site: session.site, until: session.until };
+  };
+
+  const bucket = <K>(map: Map<K, Map<string, number>>, key: K): Map<string, number> => {
+    let fields = map.get(key);
+    if (!fields) map.set(key, (fields = new Map()));
+    return fields;
+  };
+
+  /** A field of a counter hash; a new one past MAX_FIELDS goes to "<kind>|(other)". */
+  const add = (fields: Map<string, number>, field: string, n: number, max = false): void => {
+    if (!fields.has(field) && fields.size >= MAX_FIELDS) field = field.split('|')[0] + '|(other)';
+    fields.set(field, max ? Math.max(fields.get(field) ?? 0, n) : (fields.get(field) ?? 0) + n);
+  };
+
+  const hoursOf = (site: string): Map<number, Map<string, number>> => {
+    let map = hours.get(site);
+    if (!map) hours.set(site, (map = new Map()));
+    return map;
+  };
+
+  return {
+    async syncPools(config) {
+      for (const [key, numbers] of config) {
+        let pool = pools.get(key);
+        if (!pool) pools.set(key, (pool = { until: new Map(), free: createHeap(byTime), ending: createHeap(byTime), held: new Set() }));
+        for (const number of numbers) {
+          if (!pool.until.has(number)) setUntil(pool, number, 0);
+          owner.set(number, key);
+        }
+        for (const number of pool.until.keys()) if (!numbers.includes(number)) pool.until.delete(number);
+        rebuild(pool);
+      }
+      for (const key of pools.keys()) if (!config.has(key)) pools.delete(key);
+    },
+
+    async lease({ session: input, picks, claim, quarantine, maxPerIp, keep }) {
+      const t = now();
+      const leases = live(`${input.site} ${input.ip}`, t, maxPerIp);
+      if (leases.size >= maxPerIp) return { limited: Math.min(...[...leases].map((id) => sessions.get(id)!.until)) - t };
+      // The input's parts are the caller's to give away (a parsed request): kept, not copied. Named one by one: a
+      // spread of a parsed object measured slower than the rest of the lease together.
+      const { id, site, visitor, source, ip } = input;
+      const session: Session = { id, site, visitor, source, ip, numbers: {}, pools: {}, created: t, until: t + claim };
+      const exhausted: string[] = [];
+      for (const { target, pool: key } of picks) {
+        const pool = pools.get(key);
+        const number = pool && take(pool, t, quarantine, session.until);
+        if (!number) {
+          exhausted.push(target);
+          continue;
+        }
+        session.numbers[target] = number;
+        session.pools[number] = key;
+        const list = history.get(number) || [];
+        list.push({ session: session.id, from: t });
+        // Trimmed in batches: a splice per lease would move the whole history every time.
+        if (list.length >= 2 * HISTORY) list.splice(0, HISTORY);
+        history.set(number, list);
+      }
+      sessions.set(session.id, session);
+      leases.add(session.id);
+      keepUntil(session.id, session.until + keep);
+      return { session: { id, site, visitor, source, ip, numbers: Object.assign({}, session.numbers), pools: session.pools, created: t, until: session.until }, exhausted };
+    },
+
+    async heartbeat(id, { ttl, keep, sites }) {
+      return touch(id, sites, (t) => t + ttl, keep);
+    },
+
+    async release(id, { keep, sites }) {
+      const result = touch(id, sites, (t) => t, keep);
+      const session = sessions.get(id);
+      if (typeof result == 'object' && session) {
+        perIp.get(`${session.site} ${session.ip}`)?.delete(id);
+        session.visitor = null;
+        session.source = { ...session.source, clickIds: {}, landingPage: '', referrer: '' };
+      }
+      return result;
+    },
+
+    async getSession(id) {
+      const session = sessions.get(id);
+      return session && structuredClone(session);
+    },
+
+    async holderAt(number, at, grace) {
+      const holding = history.get(number)?.findLast((h) => h.from <= at);
+      const session = holding && sessions.get(holding.session);
+      return session && at <= session.until + grace ? structuredClone(session) : undefined;
+    },
+
+    async held(keys) {
+      const t = now();
+      return Object.fromEntries(keys.map((key) => [key, pools.has(key) ? heldNow(pools.get(key)!, t) : 0]));
+    },
+
+    async addCall(call) {
+      const at = Date.parse(call.at);
+      // Kept in order of `at`: a late record goes where it belongs.
+      let i = calls.length;
+      while (i > 0 && Date.parse(calls[i - 1]!.at) > at) i--;
+      calls.splice(i, 0, structuredClone(call));
+      if (call.ref) refs.set(call.ref, calls[i]!);
+      // Bounded whatever the retention: the oldest go first.
+      for (const old of calls.splice(0, calls.length - MAX_CALLS)) if (old.ref) refs.delete(old.ref);
+    },
+
+    async updateCall(ref, patch) {
+      const call = refs.get(ref);
+      if (!call) return;
+      Object.assign(call, structuredClone(patch));
+      return structuredClone(call);
+    },
+
+    async findCall(ref) {
+      const call = refs.get(ref);
+      return call && structuredClone(call);
+    },
+
+    async listCalls({ site, since = -Infinity, limit }) {
+      const out: Call[] = [];
+      for (let i = calls.length - 1; i >= 0 && out.length < limit; i--) {
+        const call = calls[i]!;
+        if (Date.parse(call.at) < since) break;
+        if (!site || call.site == site) out.push(structuredClone(call));
+      }
+      return out;
+    },
+
+    async count(site, fields, at) {
+      const total = bucket(totals, site);
+      const hour = bucket(hoursOf(site), Math.floor(at / HOUR) * HOUR);
+      for (const [field, n] of Object.entries(fields)) {
+        add(total, field, n);
+        add(hour, field, n);
+      }
+    },
+
+    async counters(site, since) {
+      if (since == null) return Object.fromEntries(totals.get(site) || []);
+      const sum = new Map<string, number>();
+      for (const [hour, fields] of hours.get(site) || []) {
+        if (hour + HOUR > since) for (const [field, n] of fields) if (!field.startsWith('peak|')) add(sum, field, n);
+      }
+      return Object.fromEntries(sum);
+    },
+
+    async series(site, since) {
+      const out: Record<number, Record<string, number>> = {};
+      for (const [hour, fields] of hours.get(site) || []) if (hour + HOUR > since) out[hour] = Object.fromEntries(fields);
+      return out;
+    },
+
+    async peak(site, pool, held, at) {
+      add(bucket(hoursOf(site), Math.floor(at / HOUR) * HOUR), `peak|${pool}`, held, true);
+    },
+
+    async addMissing(site, page, targets) {
+      let pages = missing.get(site);
+      if (!pages) missing.set(site, (pages = new Map()));
+      if (!pages.has(page) && pages.size >= MAX_PAGES) return;
+      const counts = bucket(pages, page);
+      for (const target of targets) counts.set(target, (counts.get(target) ?? 0) + 1);
+    },
+
+    async missing(site) {
+      return Object.fromEntries([...(missing.get(site) || [])].map(([page, counts]) => [page, Object.fromEntries(counts)]));
+    },
+
+    async addVital(site, name, value) {
+      let metrics = vitals.get(site);
+      if (!metrics) vitals.set(site, (metrics = new Map()));
+      const list = metrics.get(name) || [];
+      list.push(value);
+      if (list.length > HISTORY) list.shift();
+      metrics.set(name, list);
+    },
+
+    async vitals(site) {
+      return Object.fromEntries([...(vitals.get(site) || [])].map(([name, list]) => [name, [...list]]));
+    },
+
+    async sweep(retention) {
+      const t = now();
+      for (let top = expiring.peek(); top && top[0] <= t; top = expiring.peek()) {
+        expiring.pop();
+        if (expires.get(top[1]) !== top[0]) continue;
+        expires.delete(top[1]);
+        const session = sessions.get(top[1]);
+        sessions.delete(top[1]);
+        if (!session) continue;
+        for (const number of Object.values(session.numbers)) {
+          const list = history.get(number);
+          const i = list?.findIndex((h) => h.session == session.id) ?? -1;
+          if (i >= 0) list!.splice(i, 1);
+        }
+      }
+      for (const ip of [...perIp.keys()]) if (!live(ip, t).size) perIp.delete(ip);
+      const cutoff = t - retention;
+      let old = 0;
+      while (old < calls.length && Date.parse(calls[old]!.at) < cutoff) old++;
+      for (const call of calls.splice(0, old)) if (call.ref) refs.delete(call.ref);
+      for (const map of hours.values()) for (const hour of map.keys()) if (hour + HOUR < cutoff) map.delete(hour);
+    },
+
+    async now() {
+      return now();
+    },
+    async salt() {
+      return salt;
+    },
+    async ping() {},
+    async close() {},
+  };
+}

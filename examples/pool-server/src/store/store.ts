@@ -1,0 +1,140 @@
+// The pool's state behind one interface, with two implementations: memory (one process) and Redis (several
+// processes sharing one pool). The operations that must not interleave — taking a free number, renewing and releasing
+// a lease — are single operations here; the pool logic around them (src/pool.ts) is plain code over this interface.
+
+/** The Source the SDK sent, as the pool keeps it (see openapi.json `Source`). */
+export interface Source {
+  channel: string;
+  source: string;
+  medium: string;
+  campaign?: string;
+  term?: string;
+  content?: string;
+  clickIds: Record<string, string>;
+  referrer: string;
+  landingPage: string;
+  pool?: string;
+}
+
+/** A visit's lease. */
+export interface Session {
+  id: string;
+  site: string;
+  /** The visitor id the SDK sent; null without one (Global Privacy Control) or after consent was withdrawn. */
+  visitor: string | null;
+  source: Source;
+  /** Site number → tracking number held. */
+  numbers: Record<string, string>;
+  /** Tracking number → the key of the pool it came from. */
+  pools: Record<string, string>;
+  /** ms since the epoch. */
+  created: number;
+  /** When its numbers free unless a heartbeat renews them (ms): `claim` after the lease, `ttl` after a heartbeat. */
+  until: number;
+  /** A keyed hash of the client's address (for the per-IP lease limit); never the address itself. */
+  ip: string;
+}
+
+export interface Call {
+  id: string;
+  to: string;
+  from?: string;
+  at: string;
+  site?: string;
+  target?: string;
+  session?: string;
+  source?: Source;
+  /** Seconds, once the telephony provider reported it. */
+  duration?: number;
+  status?: string;
+  /** The provider's id of the call (Twilio's CallSid). */
+  ref?: string;
+}
+
+/** What a new lease asks for: the session without its numbers, and per site number the pool to take one from. */
+export interface LeaseInput {
+  session: Pick<Session, 'id' | 'site' | 'visitor' | 'source' | 'ip'>;
+  picks: { target: string; pool: string }[];
+  /** ms a new lease holds its numbers before its first heartbeat. */
+  claim: number;
+  /** ms a number rests after it was released. */
+  quarantine: number;
+  /** Live leases per IP and site at most. */
+  maxPerIp: number;
+  /** ms a session is kept after it ended. */
+  keep: number;
+}
+
+/** A lease taken (targets whose pool had no free number are in `exhausted`), or refused for the per-IP limit. */
+export type LeaseOutcome = { session: Session; exhausted: string[] } | { limited: number };
+
+/**
+ * A renewal or release: `sites` are the sites the request may touch (its Origin's); a session of another site is
+ * `forbidden` and left as it is.
+ */
+export interface Touch {
+  ttl: number;
+  keep: number;
+  sites?: string[];
+}
+
+/** A live session renewed or released (its site, and until when its numbers are held now), or why not. */
+export type Touched = { site: string; until: number } | 'gone' | 'unknown' | 'forbidden';
+
+export interface Store {
+  /** Registers the pools and their numbers (idempotent; numbers no longer configured are dropped). */
+  syncPools(pools: Map<string, string[]>): Promise<void>;
+  /**
+   * Creates a session and gives it, per pick and atomically, the free number released longest ago. A number is free
+   * when its last holding ended at least `quarantine` ms ago. O(log n) in the pool's size.
+   */
+  lease(input: LeaseInput): Promise<LeaseOutcome>;
+  /** Renews a live session's numbers for `ttl` ms from now (the store's clock). */
+  heartbeat(id: string, touch: Touch): Promise<Touched>;
+  /** Ends a live session at once: its numbers rest for the quarantine, its visitor id and click ids are forgotten. */
+  release(id: string, touch: Omit<Touch, 'ttl'>): Promise<Touched>;
+  getSession(id: string): Promise<Session | undefined>;
+  /** The session whose holding of `number` began last at or before `at`, if it held it until `at - grace` or later. */
+  holderAt(number: string, at: number, grace: number): Promise<Session | undefined>;
+  /** Numbers held now, per pool key. */
+  held(pools: string[]): Promise<Record<string, number>>;
+  addCall(call: Call): Promise<void>;
+  /** Merges `patch` into the call with this provider reference; undefined when there is none. */
+  updateCall(ref: string, patch: Partial<Call>): Promise<Call | undefined>;
+  findCall(ref: string): Promise<Call | undefined>;
+  /** Calls, newest first: of one site, at or after `since` (ms). */
+  listCalls(query: { site?: string; since?: number; limit: number }): Promise<Call[]>;
+  /** Adds to counters of a site, in total and in the hour of `at` (ms). */
+  count(site: string, fields: Record<string, number>, at: number): Promise<void>;
+  /** Counter totals of a site, or their sum over the hours from `since` (ms). */
+  counters(site: string, since?: number): Promise<Record<string, number>>;
+  /** Counters per hour from `since`: hour (ms) → field → value. */
+  series(site: string, since: number): Promise<Record<number, Record<string, number>>>;
+  /** Records the peak of numbers held in a pool within the hour of `at`. */
+  peak(site: string, pool: string, held: number, at: number): Promise<void>;
+  addMissing(site: string, page: string, targets: string[]): Promise<void>;
+  /** Page → site number → times reported missing there. */
+  missing(site: string): Promise<Record<string, Record<string, number>>>;
+  /** A Core Web Vitals measurement from a page of the site (the last HISTORY per metric are kept). */
+  addVital(site: string, name: string, value: number): Promise<void>;
+  vitals(site: string): Promise<Record<string, number[]>>;
+  /** Drops what retention no longer allows: ended sessions past `keep`, calls and counters older than `retention`. */
+  sweep(retention: number): Promise<void>;
+  /** A random key, made once per store, for hashing client addresses. */
+  salt(): Promise<string>;
+  /** The store's clock (ms): Redis's TIME, so processes agree. */
+  now(): Promise<number>;
+  /** Resolves when the store answers; rejects when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Holdings kept per number for call attribution, and values kept per Core Web Vitals metric. */
+export const HISTORY = 1000;
+/** Distinct pages kept per site for missing targets: pages are named by visitors' requests. */
+export const MAX_PAGES = 1000;
+/** Distinct counter fields per site and hour: campaign and keyword names come from visitors' requests. */
+export const MAX_FIELDS = 2000;
+/** Calls kept at most, whatever the retention. */
+export const MAX_CALLS = 100_000;
+export const HOUR = 3_600_000;

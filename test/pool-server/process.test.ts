@@ -1,0 +1,232 @@
+// @vitest-environment node
+// The built pool server as it runs in production (examples/pool-server/build/main.js, `npm run build:server` first):
+// fuzzed raw requests never end it or get a 5xx; SIGTERM finishes what is in flight and resets nothing; bad
+// configs and an unreachable Redis stop it at once with one clear line; /ready follows Redis.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+// @ts-expect-error plain JS shared with the benchmarks
+import { ADMIN_TOKEN, freePort, startPoolServer, startRedis } from '../servers.mjs';
+import { MAIN, OTHER, source, testConfig } from './fixtures';
+
+type Started = { base: string; child: import('node:child_process').ChildProcess; output: { text: string }; stop(): void };
+const dir = mkdtempSync(join(tmpdir(), 'callswap-process-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content == 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const CONFIG = file('pool.json', { ...testConfig(), rateLimit: { perIp: 1_000_000, perVisitor: 1_000_000, windowSeconds: 60 }, maxLeasesPerIp: 1_000_000 });
+const LEASE = JSON.stringify({ site: 'demo', visitor: 'visitor-12345', targets: [MAIN, OTHER], source: source('paid_search'), page: '/' });
+const started: Started[] = [];
+afterAll(() => started.forEach((s) => s.stop()));
+const start = async (env: Record<string, string> = {}): Promise<Started> => {
+  const server = await startPoolServer({ CONFIG, ...env });
+  started.push(server);
+  return server;
+};
+const portOf = (base: string) => Number(new URL(base).port);
+
+/** Sends raw bytes, resolves with the status (0 without an answer) or the socket error's code. */
+const raw = (port: number, bytes: string | Buffer, timeout = 2000): Promise<number | string> =>
+  new Promise((resolve) => {
+    let data = '';
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.setTimeout(timeout, () => socket.destroy());
+    socket.on('data', (chunk) => (data += chunk));
+    socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
+  });
+
+/** Exit code and output of a server that is expected to stop by itself. */
+const run = (env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> =>
+  new Promise((resolve) => {
+    const t = Date.now();
+    const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], { env: { ...process.env, PORT: String(freePort()), HOST: '127.0.0.1', ...env }, stdio: 'pipe' });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('exit', (code) => (clearTimeout(kill), resolve({ code, output, ms: Date.now() - t })));
+  });
+
+describe('fuzzed requests', () => {
+  test('2,400 malformed requests over raw TCP: never a 5xx, the process lives and still leases', async () => {
+    const server = await start();
+    const port = portOf(server.base);
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T,>(list: T[]): T => list[Math.floor(random() * list.length)]!;
+    const PROTO = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'];
+    const targets = [
+      'http://[',
+      '/v1/sessions',
+      '/v1/sessions/%E0%A4%A/heartbeat',
+      '/v1/sessions/%zz',
+      '/v1/sessions/../../../etc/passwd',
+      '//v1//sessions',
+      '*',
+      '/v1/stats?site=%E0%A4%A',
+      `/v1/stats?site=${pick(PROTO)}&site=demo`,
+      `/v1/sessions/${'a'.repeat(300)}/heartbeat`,
+      '/v1/sessions?x=' + 'y'.repeat(9000),
+      '/%00',
+      '/v1/calls?limit=-1',
+      '/v1/calls?limit=99999999999999999999',
+      `/${pick(PROTO)}/${pick(PROTO)}`,
+      'http://evil.example/v1/sessions',
+      '/v1/sessions/\u00e9\u00e8/events',
+      '/ready?%',
+    ];
+    const mutate = (): string => {
+      const body = JSON.parse(LEASE);
+      const kind = Math.floor(random() * 9);
+      const name = pick(PROTO);
+      const value = pick<unknown>([null, 1e308, -1, true, [], {}, '', 'x'.repeat(3000), name, { [name]: name }, [name]]);
+      if (kind == 0) body[pick(['site', 'visitor', 'targets', 'source', 'page'])] = value;
+      if (kind == 1) body.source[pick(['channel', 'source', 'clickIds', 'landingPage', 'pool'])] = value;
+      if (kind == 2) body.source.clickIds = { [name]: value };
+      if (kind == 3) body[name] = value;
+      if (kind == 4) return JSON.stringify(body).slice(0, Math.floor(random() * LEASE.length));
+      if (kind == 5) return `{"__proto__":{"admin":true},"site":"demo"}`;
+      if (kind == 6) return '['.repeat(6000) + ']'.repeat(6000);
+      if (kind == 7) return Buffer.from(JSON.stringify(body)).toString('latin1').replace(/"/g, '\u201c');
+      body.targets = [pick([MAIN, '+0', '0201234567', name])];
+      return JSON.stringify(body);
+    };
+    const request = (): string => {
+      const method = pick(['GET', 'POST', 'POST', 'POST', 'DELETE', 'OPTIONS', 'PUT', 'PATCH', 'HEAD', 'BREW', 'G ET']);
+      const target = pick([...targets, '/v1/sessions', '/v1/sessions/valid-session-id/heartbeat', '/v1/sessions/valid-session-id/events', '/v1/calls']);
+      const body = method == 'GET' || method == 'HEAD' ? '' : mutate();
+      const type = pick(['application/json', 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data', '', 'application/json; charset=utf-16']);
+      const headers = [
+        'Host: 127.0.0.1',
+        'Connection: close',
+        type && `Content-Type: ${type}`,
+        pick([`Content-Length: ${Buffer.byteLength(body)}`, `Content-Length: ${Buffer.byteLength(body)}`, 'Content-Length: -1', 'Content-Length: abc', 'Transfer-Encoding: chunked', `Content-Length: ${Buffer.byteLength(body)}\r\nContent-Length: 3`]),
+        pick(['', 'Origin: https://evil.example', 'Origin: null', `Origin: ${pick(PROTO)}`, 'Authorization: Bearer x', `Authorization: Bearer ${ADMIN_TOKEN}`, 'X-Forwarded-For: 1.2.3.4, ::1']),
+      ].filter(Boolean);
+      return `${method} ${target} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n${body}`;
+    };
+    const statuses = new Map<number | string, number>();
+    const TOTAL = 2400;
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (sent < TOTAL) {
+          sent++;
+          const status = await raw(port, request(), 1500);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      }),
+    );
+    const fives = [...statuses].filter(([s]) => typeof s == 'number' && s >= 500);
+    expect(fives, JSON.stringify([...statuses])).toEqual([]);
+    const fours = [...statuses].filter(([s]) => typeof s == 'number' && s >= 400).reduce((n, [, c]) => n + c, 0);
+    expect(fours).toBeGreaterThan(TOTAL * 0.8);
+    expect(server.child.exitCode).toBeNull();
+    expect((await fetch(`${server.base}/health`)).status).toBe(200);
+    const lease = await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE });
+    expect(lease.status).toBe(201);
+  }, 120_000);
+});
+
+describe('stopping', () => {
+  test('SIGTERM finishes a request in flight, resets no queued connection, and exits 0', async () => {
+    const server = await start();
+    const port = portOf(server.base);
+    // A lease whose body is still arriving when SIGTERM comes.
+    const inFlight = new Promise<number>((resolve) => {
+      let data = '';
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${LEASE.length}\r\n\r\n${LEASE.slice(0, 20)}`);
+        setTimeout(() => socket.write(LEASE.slice(20)), 600);
+      });
+      socket.on('data', (chunk) => {
+        data += chunk;
+        if (data.includes('\r\n\r\n{')) resolve(Number(data.slice(9, 12)));
+      });
+      socket.on('error', () => resolve(-1));
+    });
+    const exited = new Promise<number | null>((resolve) => server.child.on('exit', resolve));
+    await new Promise((r) => setTimeout(r, 100));
+    server.child.kill('SIGTERM');
+    // A burst of new connections right after the signal: each is answered or refused, never reset.
+    const burst = await Promise.all(Array.from({ length: 150 }, () => raw(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n')));
+    expect(await inFlight).toBe(201);
+    const t = Date.now();
+    expect(await exited).toBe(0);
+    expect(Date.now() - t).toBeLessThan(10_000);
+    const outcomes = new Set(burst);
+    expect([...outcomes].filter((o) => o != 200 && o != 503 && o != 'ECONNREFUSED'), JSON.stringify(burst)).toEqual([]);
+    expect(burst.filter((o) => o == 200).length).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('start', () => {
+  test.each([
+    [{ ttl: '1800' }, /bad\.json: "ttl" must be integer/],
+    [{ rateLimit: { perIp: 5, windowSecond: 60 } }, /bad\.json: unknown field "rateLimit.windowSecond"/],
+  ])('a config error (%j) prints one line naming the file and field and exits non-zero at once', async (extra, message) => {
+    const result = await run({ CONFIG: file('bad.json', { ...testConfig(), ...extra }) });
+    expect(result.code).not.toBe(0);
+    expect(result.ms).toBeLessThan(10_000);
+    expect(result.output.trim().split('\n')).toHaveLength(1);
+    expect(result.output).toMatch(message);
+  });
+
+  test('a config that is not JSON, a missing one, and no CONFIG at all are named too', async () => {
+    expect((await run({ CONFIG: file('broken.json', '{"sites": ') })).output).toMatch(/broken\.json: not valid JSON/);
+    expect((await run({ CONFIG: join(dir, 'missing.json') })).output).toMatch(/missing\.json: cannot be read \(ENOENT\)/);
+    const none = await run({ CONFIG: '' });
+    expect(none.output).toMatch(/CONFIG is not set/);
+    expect(none.code).toBe(1);
+  });
+
+  test('an unreachable Redis, or one that never answers, stops the server within 10 s with one line naming it', async () => {
+    const closed = await run({ CONFIG, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(closed.code).toBe(1);
+    expect(closed.output.trim().split('\n')).toHaveLength(1);
+    expect(closed.output).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 cannot be reached/);
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    const port = (silent.address() as { port: number }).port;
+    const mute = await run({ CONFIG, REDIS_URL: `redis://127.0.0.1:${port}` });
+    silent.close();
+    expect(mute.code).toBe(1);
+    expect(mute.ms).toBeLessThan(10_000);
+    expect(mute.output).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} cannot be reached`));
+  }, 30_000);
+
+  test('without DEMO=1 the server serves the API and no demo page', async () => {
+    const production = await start({ STATIC: '' });
+    expect((await fetch(`${production.base}/`)).status).toBe(404);
+    expect((await fetch(`${production.base}/calls.html`)).status).toBe(404);
+    expect((await fetch(`${production.base}/dist/callswap.min.js`)).status).toBe(404);
+    const demo = await start({ DEMO: '1', STATIC: '' });
+    expect((await fetch(`${demo.base}/`)).status).toBe(404);
+    const real = await start({ DEMO: '1', CONFIG: '' });
+    expect((await fetch(`${real.base}/`)).status).toBe(200);
+    expect(real.output.text).toMatch(/Admin token/);
+  });
+});
+
+describe('Redis going away', () => {
+  test('/ready answers 503 and leases 503 while /health stays 200', async () => {
+    const redis = await startRedis();
+    if (!redis) return;
+    const server = await start({ REDIS_URL: redis.url });
+    expect((await fetch(`${server.base}/ready`)).status).toBe(200);
+    redis.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${server.base}/ready`)).status).toBe(503);
+    expect((await fetch(`${server.base}/health`)).status).toBe(200);
+    const lease = await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE });
+    expect(lease.status).toBe(503);
+    expect(lease.headers.get('retry-after')).toBe('5');
+    expect(server.child.exitCode).toBeNull();
+  }, 30_000);
+});
