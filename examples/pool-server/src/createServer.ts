@@ -1,5 +1,5 @@
-// The reference pool server: one Fastify instance, a plugin per concern (a route's plugin is named after its URL's
-// first segment), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
+// The reference pool server: one Fastify instance, a plugin per concern, each in src/routes/ named after its URLs'
+// first segment after /v1 (sessions, calls, stats; health and demo outside the API), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
 // (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and
 // pino logs that hold no phone number, visitor id or full IP.
 import { randomBytes } from 'node:crypto';
@@ -9,11 +9,12 @@ import type { Redis } from 'ioredis';
 import type { PoolConfig } from './config.js';
 import { clientKey, maskIp } from './net.js';
 import { createPool, type PoolLogic } from './pool.js';
-import admin from './routes/admin.js';
+import calls from './routes/calls.js';
 import demo, { type DemoOptions } from './routes/demo.js';
 import health from './routes/health.js';
 import { addSchemas } from './routes/openapi.js';
 import sessions from './routes/sessions.js';
+import stats from './routes/stats.js';
 import type { Store } from './store/store.js';
 
 declare module 'fastify' {
@@ -142,8 +143,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   fastify.setNotFoundHandler({ preHandler: fastify.rateLimit() }, (_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
   await fastify.register(health);
-  await fastify.register(sessions, { prefix: '/v1' });
-  await fastify.register(admin, { prefix: '/v1' });
+  await fastify.register(sessions, { prefix: '/v1/sessions' });
+  await fastify.register(calls, { prefix: '/v1' });
+  await fastify.register(stats, { prefix: '/v1' });
   if (options.demo) await fastify.register(demo, options.demo);
 
   await fastify.pool.sync();

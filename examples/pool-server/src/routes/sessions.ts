@@ -64,7 +64,7 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
   });
 
   fastify.post<{ Body: LeaseRequest }>(
-    '/sessions',
+    '/',
     { schema: { body: ref('LeaseRequest'), response: { 201: ref('Lease'), '4xx': ref('Error') } } },
     async (request, reply) => {
       if (request.body.visitor) {
@@ -88,13 +88,13 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
   );
 
   fastify.post<{ Params: { session: string } }>(
-    '/sessions/:session/heartbeat',
+    '/:session/heartbeat',
     { schema: { params: session, body: ref('HeartbeatRequest'), response: { 200: ref('Heartbeat'), '4xx': ref('Error') } } },
     async (request, reply) => answer(request, reply, await pool.heartbeat(request.params.session, allowedSites(request)), () => ({ ttl: config.ttl })),
   );
 
   fastify.post<{ Params: { session: string }; Body: { type: string; page: string } }>(
-    '/sessions/:session/events',
+    '/:session/events',
     { schema: { params: session, body: ref('Event'), response: { '4xx': ref('Error') } } },
     async (request, reply) => {
       const result = await pool.event(request.params.session, request.body, allowedSites(request));
@@ -103,7 +103,7 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
   );
 
   fastify.delete<{ Params: { session: string } }>(
-    '/sessions/:session',
+    '/:session',
     { schema: { params: session, response: { '4xx': ref('Error') } } },
     async (request, reply) => {
       const result = await pool.release(request.params.session, allowedSites(request));
