@@ -214,6 +214,19 @@ describe('start', () => {
   });
 });
 
+describe('two processes on one Redis', () => {
+  test('share the rate limits: the limit per address holds across processes', async () => {
+    const redis = await startRedis();
+    if (!redis) return;
+    const config = file('limited.json', { ...testConfig(), rateLimit: { perIp: 6, perVisitor: 1000, windowSeconds: 60 } });
+    const servers = [await start({ CONFIG: config, REDIS_URL: redis.url }), await start({ CONFIG: config, REDIS_URL: redis.url })];
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${servers[i % 2]!.base}/v1/nope`)).status);
+    expect(statuses).toEqual([404, 404, 404, 404, 404, 404, 429, 429]);
+    redis.stop();
+  }, 30_000);
+});
+
 describe('Redis going away', () => {
   test('/ready answers 503 and leases 503 while /health stays 200', async () => {
     const redis = await startRedis();

@@ -15,7 +15,7 @@ const TOKEN = 'test-token-0123456789';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
 const leaseBody = (extra: Record<string, unknown> = {}) => ({ site: 'demo', visitor: 'visitor-12345', targets: [MAIN, OTHER], source: source('paid_search'), page: '/', ...extra });
 
-const make = async (config: Partial<PoolConfig> = {}, options: { store?: Store; token?: string | null; logs?: string[]; level?: string; demo?: boolean } = {}) => {
+const make = async (config: Partial<PoolConfig> = {}, options: { store?: Store; token?: string | null; logs?: string[]; level?: string; demo?: boolean; trustProxy?: boolean } = {}) => {
   const logs = options.logs;
   return createServer({
     config: testConfig(config),
@@ -23,6 +23,7 @@ const make = async (config: Partial<PoolConfig> = {}, options: { store?: Store; 
     adminToken: options.token === null ? undefined : (options.token ?? TOKEN),
     logger: logs ? { level: options.level ?? 'info', stream: new Writable({ write: (chunk, _, done) => (logs.push(String(chunk)), done()) }) } : false,
     demo: options.demo ? { statics: [['/', 'examples/site']], shareToken: true } : undefined,
+    trustProxy: options.trustProxy,
   });
 };
 
@@ -177,6 +178,21 @@ describe('public API: leases', () => {
     expect((await app.inject({ url: '/v1/nope', remoteAddress: '10.0.2.1' })).statusCode).toBe(429);
     expect(validator('Error')(over.json())).toBe(true);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  test('behind a proxy (TRUST_PROXY) the limits count the forwarded address; without it the proxy\'s', async () => {
+    const lease = (app: Awaited<ReturnType<typeof make>>, client: string) =>
+      app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '10.9.9.9', headers: { 'x-forwarded-for': client }, payload: leaseBody({ visitor: `v-${Math.random().toString(36).slice(2, 12)}` }) });
+    const behind = await make({ maxLeasesPerIp: 2 }, { trustProxy: true });
+    expect((await lease(behind, '198.51.100.1')).statusCode).toBe(201);
+    expect((await lease(behind, '198.51.100.1')).statusCode).toBe(201);
+    expect((await lease(behind, '198.51.100.1')).statusCode).toBe(429);
+    expect((await lease(behind, '198.51.100.2')).statusCode).toBe(201);
+    const direct = await make({ maxLeasesPerIp: 2 });
+    expect((await lease(direct, '198.51.100.1')).statusCode).toBe(201);
+    expect((await lease(direct, '198.51.100.2')).statusCode).toBe(201);
+    // A client cannot name itself another address when no proxy is trusted.
+    expect((await lease(direct, '198.51.100.3')).statusCode).toBe(429);
   });
 
   test('/health says the process is up; /ready says 503 when the store does not answer', async () => {
