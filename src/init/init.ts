@@ -1,10 +1,10 @@
 import { loadDebug } from '../debug/loadDebug.js';
 import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
-import { invalid } from '../lib/invalid.js';
+import { closest, invalid, notice } from '../lib/invalid.js';
 import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { detectSource } from '../source/detectSource.js';
-import type { Rule, Source } from '../source/types.js';
+import type { Channel, Rule, Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
 import { onConsentSignal } from '../storage/onConsentSignal.js';
 import { forgetStorage, getVisitor } from '../storage/visitor.js';
@@ -19,20 +19,21 @@ export interface Config {
   /** The site's own phone numbers, in any human format (national ones need `country`). */
   numbers: string[];
   /**
-   * The pool endpoint: `https://pool.example.com/v1`, or a path on this site (`/v1`). Without it, only static
-   * numbers are shown.
+   * The pool endpoint: an absolute URL (`https://pool.example.com/v1`), or a path on this site starting with `/`
+   * (`/v1`). Without it, only static numbers are shown.
    */
   endpoint?: string;
   /**
-   * Source-level numbers by rule pool name or channel (`{ paid_search: "+31 20 …" }`), or per site number
-   * (`{ paid_search: { "+31201234567": "+31 20 …" } }`). Shown without an endpoint, without storage consent, and
-   * for a site number the pool had no free number for. The pool name wins over the channel.
+   * Numbers shown without the pool, by rule pool name or channel. A string is for the site's first number (its
+   * main line): `{ paid_search: "+31 20 …" }`; per site number: `{ paid_search: { "+31201234567": "+31 20 …" } }`.
+   * Shown without an endpoint, without storage consent, and as the fallback when the pool fails or has no free
+   * number (never while the first lease is on its way). The pool name wins over the channel.
    */
   static?: Record<string, string | Record<string, string>>;
   /** Custom rules that name a pool (see `Rule`). */
   rules?: Rule[];
   /** Channels that get a pool number. Default: all. */
-  leaseFor?: string[];
+  leaseFor?: Channel[];
   /** ISO 3166-1 alpha-2 country of numbers written nationally. */
   country?: string;
   /** Minutes without activity that end a session. Default 30. */
@@ -76,6 +77,8 @@ export type ConsentState = 'granted' | 'denied' | boolean;
 /** What callswap decided for this page view, for a debug view or a consent banner. */
 export interface Status {
   source: Source;
+  /** The pool endpoint, as an absolute URL; absent without one. */
+  endpoint?: string;
   /** Site number → tracking number shown. */
   numbers: Record<string, string>;
   /** The site numbers configured (E.164). */
@@ -84,7 +87,11 @@ export interface Status {
   found: string[];
   missing: string[];
   consent: boolean;
-  lease?: { session: string; expires: number };
+  /**
+   * The lease: its session, when it expires unless renewed, and the numbers it holds (a site number the pool had
+   * no free number for is absent).
+   */
+  lease?: { session: string; expires: number; numbers: Record<string, string> };
   error?: { code: string; message: string };
 }
 
@@ -96,7 +103,10 @@ export interface Instance {
   readonly numbers: Record<string, string>;
   /** Subscribes to an event (`swap`, `lease`, `expire`, `error`); returns the unsubscribe. */
   on<K extends keyof Events>(event: K, fn: (detail: Events[K]) => void): () => void;
-  /** Grants or withdraws consent to store and send identifiers. Withdrawing deletes what callswap stored. */
+  /**
+   * Grants or withdraws consent to store and send identifiers, in every open tab of the site. Withdrawing deletes
+   * what callswap stored and releases the lease at the pool.
+   */
   setConsent(state: ConsentState): void;
   /** What callswap decided for this page view. */
   status(): Status;
@@ -110,9 +120,13 @@ const SETTLE = 3000;
 const range = (name: 'sessionTimeout' | 'attributionDays' | 'timeout', min: number, max: number) => (c: Config) =>
   c[name] == null || (typeof c[name] == 'number' && c[name]! >= min && c[name]! <= max) || invalid(`"${name}" must be a number from ${min} to ${max}`);
 
-/** The endpoint as an absolute URL without trailing slash: https, http on this machine, or a path on this site. */
+/**
+ * The endpoint as an absolute URL without trailing slash: https, http on this machine, or a path on this site. A
+ * host without a scheme (`pool.example.com/v1`) would read as a path on this site: it is no endpoint.
+ */
 const endpointOf = (endpoint: string): string | undefined => {
   try {
+    if (!/^(https?:\/\/|\/)/i.test(endpoint)) return;
     const url = new URL(endpoint, location.href);
     return url.protocol == 'https:' || (url.protocol == 'http:' && (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname) || url.origin == location.origin))
       ? url.href.replace(/\/+$/, '')
@@ -128,7 +142,10 @@ const CHECKS: ((c: Config) => unknown)[] = [
   (c) => (typeof c.site == 'string' && /^[\w.-]{1,100}$/.test(c.site)) || invalid('"site" must be the site id (letters, digits, ".", "-", "_")'),
   (c) => (Array.isArray(c.numbers) && c.numbers.length > 0) || invalid('"numbers" must be a non-empty array of the site\'s phone numbers'),
   (c) => c.numbers.every((n) => parsePhone(n, c.country)),
-  (c) => c.endpoint == null || (typeof c.endpoint == 'string' && endpointOf(c.endpoint)) || invalid(`"endpoint" must be an https URL or a path on this site: ${c.endpoint}`),
+  (c) =>
+    c.endpoint == null ||
+    (typeof c.endpoint == 'string' && endpointOf(c.endpoint)) ||
+    invalid(`"endpoint" must be a URL (https://pool.example.com/v1) or a path starting with "/": ${c.endpoint}`),
   (c) => (['requireConsent', 'debug', 'observe', 'dataLayer'] as const).every((name) => c[name] == null || typeof c[name] == 'boolean' || invalid(`"${name}" must be true or false`)),
   range('sessionTimeout', 1, 1440),
   range('attributionDays', 0, 730),
@@ -159,27 +176,34 @@ const withoutClickIds = (source: Source): Source => {
 /** A number the config checks already accepted, as E.164. */
 const toE164 = (written: string, country?: string): string => e164(parsePhone(written, country)!);
 
+/** Every config field: a field that is none of these is named in a warning with the closest of them. */
+export const FIELDS = 'site numbers endpoint static rules leaseFor country sessionTimeout attributionDays cookieDomain requireConsent timeout debug root observe dataLayer attributes ignore'.split(' ');
+
 /**
  * Starts callswap on the page: works out the visit's source (attributed across page views when storage is
  * allowed), shows its tracking numbers — the stored lease's at once, a new lease's when it arrives, static ones
- * meanwhile and as fallback — and keeps them swapped, live. Returns the running instance. A config error throws a
- * TypeError naming the field (the script-tag build warns and leaves the page as it is). Network failures never
- * throw: they are `error` events, and the page keeps its own numbers.
+ * when the pool fails or has none — and keeps them swapped, live. Returns the running instance. A config error
+ * throws a TypeError naming the field (the script-tag build warns and leaves the page as it is); an unknown field
+ * only warns. Network failures never throw: they are `error` events, and the page keeps its own numbers. Outside a
+ * browser (server-side rendering) it returns an instance that does nothing.
  */
 export function init(config: Config): Instance {
   const events = createEmitter<Events>();
-  const ok = CHECKS.every((check) => check(config));
+  const browser = typeof document == 'object' && typeof location == 'object';
+  const ok = browser && CHECKS.every((check) => check(config));
+  if (ok) for (const key of Object.keys(config)) if (!FIELDS.includes(key)) notice(`unknown config field "${key}" (did you mean "${closest(key, FIELDS)}"?)`);
   const targets = ok ? config.numbers.map((n) => toE164(n, config.country)) : [];
   const endpoint = ok && config.endpoint ? endpointOf(config.endpoint) : undefined;
-  // Global Privacy Control: no persistent visitor id, no click ids sent.
-  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
+  // Global Privacy Control: no persistent visitor id, and no click id stored or sent (nor in the landing page).
+  const gpc = ok && (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
   let consent = ok && !config.requireConsent;
   let swap: SwapHandle | undefined;
   let lease: LeaseClient | undefined;
   let numbers: Record<string, string> = {};
   let destroyed = false;
   let settleTimer: ReturnType<typeof setTimeout> | undefined;
-  const pageSource = detectSource(ok ? { url: location.href, referrer: document.referrer, rules: config.rules } : { url: '' });
+  const detected = detectSource(ok ? { url: location.href, referrer: document.referrer, rules: config.rules } : { url: '' });
+  const pageSource = gpc ? withoutClickIds(detected) : detected;
   let source = pageSource;
   const shown = new Set<string>();
   // Found by test-writing a cookie, so only once storing is allowed (a probe cookie is a write too).
@@ -189,12 +213,15 @@ export function init(config: Config): Instance {
   let lastError: Status['error'];
   let stopDebug: (() => void) | undefined;
   let stopSignals: (() => void) | undefined;
+  /** Consent is the visitor's: tabs of the site tell each other when it is granted or withdrawn. */
+  let tabs: BroadcastChannel | undefined;
 
   /** Tracking numbers for a source from the static config: its pool first, then its channel. */
   const staticFor = (from: Source): Record<string, string> => {
     const entry = (from.pool && config.static?.[from.pool]) || config.static?.[from.channel];
     const out: Record<string, string> = {};
-    if (typeof entry == 'string') for (const target of targets) out[target] = toE164(entry, config.country);
+    // A number alone is the main line's: the site's first number.
+    if (typeof entry == 'string') out[targets[0]!] = toE164(entry, config.country);
     else for (const [target, number] of Object.entries(entry || {})) out[toE164(target, config.country)] = toE164(number, config.country);
     return out;
   };
@@ -244,7 +271,7 @@ export function init(config: Config): Instance {
         endpoint,
         site: config.site,
         targets,
-        source: gpc ? withoutClickIds(source) : source,
+        source,
         visit: visit.start,
         visitor: gpc ? null : (getVisitor() ?? null),
         timeout: config.timeout,
@@ -254,13 +281,16 @@ export function init(config: Config): Instance {
             lastError = detail as Status['error'];
             // The console stays quiet unless the site asked for debug.
             if (debug) console.warn(lastError!.message);
+            // No lease to show: the static numbers are the fallback.
+            if (!lease?.session) show(own);
           }
           events.emit(event, detail as never);
         },
       });
     }
-    // A stored lease's numbers are known now: a returning visitor never sees the original number.
-    show({ ...own, ...lease?.numbers });
+    // A stored lease's numbers are known now: a returning visitor never sees the original number. While a new
+    // lease is on its way the page keeps its own numbers: one change when it comes (or the static ones if not).
+    show(lease && !lease.session ? {} : { ...own, ...lease?.numbers });
   };
 
   /** Once per page, after it settled: tell the pool which site numbers this page does not show. */
@@ -276,6 +306,35 @@ export function init(config: Config): Instance {
     );
   };
 
+  /** Grants or withdraws consent here; `tell` the site's other tabs too. */
+  const consentTo = (granted: boolean, tell?: boolean): void => {
+    if (!ok || destroyed || granted == consent) return;
+    consent = granted;
+    if (tell) tabs?.postMessage({ consent: granted });
+    if (!granted) {
+      // Withdrawn: the pool's numbers come off the page, the lease is released at the pool, and everything we
+      // stored is deleted.
+      lease?.stop(true);
+      lease = undefined;
+      forgetVisit(location.hostname);
+      forgetStorage();
+      source = pageSource;
+    }
+    start();
+  };
+
+  const listen = (): void => {
+    try {
+      tabs = new BroadcastChannel(`callswap:consent:${config.site}`);
+      tabs.onmessage = ({ data }) => consentTo(data?.consent === true);
+    } catch {
+      // No BroadcastChannel: each tab follows the page's own consent signals.
+    }
+  };
+  // An open channel keeps a page out of the back/forward cache: closed while the page is away.
+  const onPageHide = (): void => tabs?.close();
+  const onPageShow = (event: PageTransitionEvent): void => void (event.persisted && listen());
+
   const instance: Instance = {
     get source() {
       return source;
@@ -284,37 +343,29 @@ export function init(config: Config): Instance {
       return { ...numbers };
     },
     on: events.on,
-    setConsent(state) {
-      const granted = state === true || state == 'granted';
-      if (!ok || destroyed || granted == consent) return;
-      consent = granted;
-      if (!granted) {
-        // Withdrawn: the pool's numbers come off the page, and everything we stored is deleted.
-        lease?.stop();
-        lease = undefined;
-        forgetVisit(domain());
-        forgetStorage();
-        source = pageSource;
-      }
-      start();
-    },
+    setConsent: (state) => consentTo(state === true || state == 'granted', true),
     status() {
       const found = swap?.found || [];
       return {
         source,
+        ...(endpoint && { endpoint }),
         numbers: { ...numbers },
         targets: [...targets],
         found,
         missing: targets.filter((t) => !found.includes(t)),
         consent,
-        ...(lease?.session && { lease: { session: lease.session, expires: lease.expires! } }),
+        ...(lease?.session && { lease: { session: lease.session, expires: lease.expires!, numbers: lease.numbers } }),
         ...(lastError && { error: lastError }),
       };
     },
     destroy() {
+      if (!ok || destroyed) return;
       destroyed = true;
       document.removeEventListener('DOMContentLoaded', start);
       removeEventListener('load', reportMissing);
+      removeEventListener('pagehide', onPageHide);
+      removeEventListener('pageshow', onPageShow);
+      tabs?.close();
       clearTimeout(settleTimer);
       stopSignals?.();
       stopDebug?.();
@@ -331,9 +382,16 @@ export function init(config: Config): Instance {
     else start();
     if (document.readyState == 'complete') reportMissing();
     else addEventListener('load', reportMissing, { once: true });
+    listen();
+    addEventListener('pagehide', onPageHide);
+    addEventListener('pageshow', onPageShow);
     // The page's consent tools (IAB TCF, Google Consent Mode) decide when consent is required.
     if (config.requireConsent) stopSignals = onConsentSignal((granted) => instance.setConsent(granted));
-    if (debug) void loadDebug(instance).then((stop) => (destroyed ? stop?.() : (stopDebug = stop)));
+    if (debug)
+      loadDebug(instance).then(
+        (stop) => (destroyed ? stop?.() : (stopDebug = stop)),
+        () => undefined,
+      );
   }
 
   return instance;

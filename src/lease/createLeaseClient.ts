@@ -1,6 +1,6 @@
 import type { Source } from '../source/types.js';
 import { readHeartbeat, readLease, type Lease, type PoolEvent } from './protocol.js';
-import { postJson, sendBeacon, type FailureCode } from './request.js';
+import { pausedUntil, request, send as post, type FailureCode } from './request.js';
 
 export interface LeaseEvents {
   lease: { session: string; numbers: Record<string, string>; ttl: number };
@@ -33,10 +33,14 @@ export interface LeaseClient {
   readonly session: string | undefined;
   /** When the lease expires unless a heartbeat renews it (ms since the epoch). */
   readonly expires: number | undefined;
-  /** Sends a page event about the current lease (sendBeacon, text/plain JSON). */
+  /** Sends a page event about the current lease (fetch keepalive, text/plain JSON, no cookies). */
   send(type: PoolEvent['type'], targets?: string[]): void;
-  /** Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs. */
-  stop(): void;
+  /**
+   * Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs, and
+   * at the pool: a visitor who leaves may still call. With `release` (consent withdrawn) it is released at the pool
+   * too (`DELETE`), and so is a lease that arrives after.
+   */
+  stop(release?: boolean): void;
 }
 
 /** What localStorage keeps: the lease, its endpoint, when it was taken and when it expires (ms). */
@@ -54,6 +58,8 @@ const FAILED_PAUSE = 30_000;
 const ATTEMPTS = 3;
 /** Longest Retry-After we wait for within a page view (ms); longer ones end the attempt. */
 const LONGEST_WAIT = 10_000;
+/** Longest pause between heartbeats while the pool fails (ms), unless it asked for a longer one. */
+const LONGEST_BACKOFF = 600_000;
 /**
  * How long a tab that just leased keeps the lock. Chromium hands a localStorage write to the other tabs' processes
  * asynchronously: the next tab in line could still read no lease and lease again (seen in CI with three tabs opened
@@ -63,9 +69,13 @@ const HANDOFF = 250;
 
 const RETRY: FailureCode[] = ['timeout', 'network', 'unavailable', 'rate_limited'];
 
-const storage = (): Storage | undefined => {
+/**
+ * localStorage, or nothing: blocked storage, a throwing getter or a full quota all leave the client working
+ * without it (one request per page view, no sharing between tabs).
+ */
+const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, value?: string): string | null | undefined => {
   try {
-    return localStorage;
+    return localStorage[method](key, value!) as string | null | undefined;
   } catch {
     return;
   }
@@ -81,9 +91,11 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   const { endpoint, site, targets, timeout = 3000, onNumbers, onEvent } = options;
   const key = `${LEASE_KEY}:${site}`;
   const failedKey = `${FAILED_KEY}:${site}`;
-  const locks = typeof navigator != 'undefined' ? navigator.locks : undefined;
+  const locks = navigator.locks;
   let lease: Stored | undefined;
   let stopped = false;
+  let released = false;
+  let failures = 0;
   let leader = false;
   let viewed = false;
   let lastBeat = 0;
@@ -97,7 +109,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   const url = (path: string): string => `${endpoint}/sessions${path}`;
   const page = (): string => location.pathname.slice(0, 2048);
   // The code is the contract (README, "Events"); the message only repeats it for a console.
-  const error = (code: FailureCode): void => onEvent('error', { code, message: `callswap: lease failed: ${code.replace('_', ' ')}` });
+  const error = (code: FailureCode, path = ''): void => onEvent('error', { code, message: `callswap: ${code.replace('_', ' ')}: ${url(path)}` });
 
   /**
    * A lease this page may show: same endpoint, unexpired, and taken during this visitor session or a newer one.
@@ -114,20 +126,19 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     }
   };
 
-  const read = (): Stored | undefined => accept(parse(storage()?.getItem(key)));
+  const read = (): Stored | undefined => accept(parse(storage('getItem', key)));
 
   /** Takes a lease (or none) as the current one; `share` also stores it and tells the other tabs. */
   const adopt = (next: Stored | undefined, share?: boolean): void => {
+    // Stopped (consent withdrawn, or destroyed): an answer that arrives now changes nothing, stores nothing.
+    if (stopped) return;
     const before = JSON.stringify(lease?.numbers || {});
     const previous = lease;
     lease = next;
     if (share) {
-      try {
-        if (next) storage()?.setItem(key, JSON.stringify(next));
-        else storage()?.removeItem(key);
-      } catch {
-        // Storage full or blocked: this tab still has the lease.
-      }
+      // Storage full or blocked: this tab still has the lease.
+      if (next) storage('setItem', key, JSON.stringify(next));
+      else storage('removeItem', key);
       channel?.postMessage(next ? { lease: next } : { expire: previous?.session });
     }
     if (!next && previous) onEvent('expire', { session: previous.session });
@@ -140,7 +151,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   };
 
   const send = (type: PoolEvent['type'], sent?: string[]): void => {
-    if (lease) sendBeacon(url(`/${lease.session}/events`), sent ? { type, page: page(), targets: sent } : { type, page: page() });
+    if (lease) post(url(`/${lease.session}/events`), sent ? { type, page: page(), targets: sent } : { type, page: page() });
   };
 
   const withLock = (name: string, fn: () => Promise<void>): Promise<void> =>
@@ -152,16 +163,18 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       // A lease heard on the channel while this tab waited for the lock counts as stored.
       const stored = lease || read();
       if (stored || stopped) return adopt(stored);
-      const until = Number(storage()?.getItem(failedKey)) || 0;
+      const until = Number(storage('getItem', failedKey)) || 0;
       if (Date.now() < until) return error('backoff');
       let code: FailureCode = 'invalid_response';
       let pause = FAILED_PAUSE;
       for (let attempt = 0; attempt < ATTEMPTS && !stopped; attempt++) {
         const { visitor, source } = options;
-        const answer = await postJson(url(''), { site, visitor, targets, source, page: page() }, timeout);
+        const answer = await request(url(''), timeout, { site, visitor, targets, source, page: page() });
         const got = answer.ok && readLease(answer.body, targets);
+        // Stopped while this lease was on its way: not shown, and given back at once if consent was withdrawn.
+        if (stopped) return released && got ? post(url(`/${got.session}`), undefined, 'DELETE') : undefined;
         if (got) {
-          storage()?.removeItem(failedKey);
+          storage('removeItem', failedKey);
           adopt({ ...got, endpoint, at: Date.now(), expires: Date.now() + got.ttl * 1000 }, true);
           lastBeat = Date.now();
           onEvent('lease', { session: got.session, numbers: { ...got.numbers }, ttl: got.ttl });
@@ -173,11 +186,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
         if (!RETRY.includes(code) || wait > LONGEST_WAIT || attempt == ATTEMPTS - 1) break;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
-      try {
-        storage()?.setItem(failedKey, String(Date.now() + pause));
-      } catch {
-        // Without storage the three-request limit per page view still holds.
-      }
+      // Without storage the three-request limit per page view still holds.
+      storage('setItem', failedKey, String(Date.now() + pause));
       error(code);
     });
 
@@ -194,24 +204,29 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     const since = Date.now() - lastBeat;
     if (since < current.heartbeat * 500) return schedule(current.heartbeat * 1000 - since);
     const visible = document.visibilityState == 'visible';
-    if (visible || Date.now() - othersVisible < current.heartbeat * 2000) {
+    if ((visible || Date.now() - othersVisible < current.heartbeat * 2000) && Date.now() >= pausedUntil(endpoint)) {
       lastBeat = Date.now();
-      const answer = await postJson(url(`/${current.session}/heartbeat`), { page: page(), visible }, timeout);
+      const answer = await request(url(`/${current.session}/heartbeat`), timeout, { page: page(), visible });
       const beaten = answer.ok && readHeartbeat(answer.body, targets);
-      if (lease && lease.session != current.session) return;
+      if (stopped || (lease && lease.session != current.session)) return;
       if (beaten) {
+        failures = 0;
         adopt({ ...current, numbers: beaten.numbers || current.numbers, ttl: beaten.ttl, expires: Date.now() + beaten.ttl * 1000 }, true);
-      } else if (!answer.ok && (answer.code == 'gone' || answer.code == 'unknown_site')) {
+      } else if (!answer.ok && answer.code == 'gone') {
         adopt(undefined, true);
         return void obtain();
-      } else error(answer.ok ? 'invalid_response' : answer.code);
+      } else {
+        failures++;
+        error(answer.ok ? 'invalid_response' : answer.code, `/${current.session}/heartbeat`);
+      }
     }
     if (current.expires < Date.now()) {
       // The server let it go after its ttl: lease again.
       adopt(undefined, true);
       return void obtain();
     }
-    schedule(current.heartbeat * 1000);
+    // The pool's Retry-After when it sent one; else twice the interval per failure in a row (5xx, network), capped.
+    schedule(Math.max(pausedUntil(endpoint) - Date.now(), Math.min(LONGEST_BACKOFF, current.heartbeat * 1000 * 2 ** failures)));
   };
 
   /**
@@ -263,8 +278,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       return new Promise<void>((resolve) => (release = resolve));
     };
     // A queued request is aborted when the page leaves, so a page in the back/forward cache never becomes leader.
-    queue = typeof AbortController == 'function' ? new AbortController() : undefined;
-    if (locks) locks.request(`callswap:${site}`, { signal: queue?.signal }, lead).catch(() => undefined).finally(() => (leader = false));
+    queue = new AbortController();
+    if (locks) locks.request(`callswap:${site}`, { signal: queue.signal }, lead).catch(() => undefined).finally(() => (leader = false));
     else void lead();
   };
 
@@ -321,7 +336,9 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       return lease?.expires;
     },
     send,
-    stop() {
+    stop(release) {
+      if (release && lease && !stopped) post(url(`/${lease.session}`), undefined, 'DELETE');
+      released ||= !!release;
       stopped = true;
       leave();
       removeEventListener('pagehide', onPageHide);

@@ -4,6 +4,7 @@ export type FailureCode =
   | 'network'
   | 'bad_request'
   | 'unknown_site'
+  | 'not_found'
   | 'gone'
   | 'rate_limited'
   | 'unavailable'
@@ -14,52 +15,101 @@ export type Response<T> = { ok: true; body: T } | { ok: false; code: FailureCode
 
 /** Largest answer we read; anything bigger is not a pool answer. */
 const MAX_BODY = 16_384;
+/** Longest Retry-After honoured (s): a pool asking for more is not believed, and nobody is locked out for days. */
+const MAX_RETRY_AFTER = 3600;
 
 /**
- * POSTs JSON without cookies (`credentials: "omit"`) and gives up after `timeout` ms. Never throws: a failure is
- * a result with a stable code, and `Retry-After` (seconds) when the server sent one.
+ * What every request to the pool is sent with: no cookies, no Referer (the page URL can hold click ids), and a
+ * redirect is a failure (a loop would cost dozens of requests a page view).
  */
-export async function postJson<T = unknown>(url: string, body: unknown, timeout: number): Promise<Response<T>> {
-  const controller = typeof AbortController == 'function' ? new AbortController() : undefined;
-  const timer = setTimeout(() => controller?.abort(), timeout);
+const INIT: RequestInit = { credentials: 'omit', mode: 'cors', redirect: 'error', referrerPolicy: 'no-referrer' };
+
+/**
+ * Until when (ms) the pool asked not to be called (Retry-After), per pool origin: every request kind of the page
+ * honours it. Exported for tests, which start each from a pool that asked for nothing.
+ */
+export const paused: Record<string, number> = {};
+
+const originOf = (url: string): string => new URL(url, location.href).origin;
+
+/** Until when the pool at `url` asked not to be called (ms since the epoch; 0 when it did not). */
+export const pausedUntil = (url: string): number => paused[originOf(url)] || 0;
+
+/**
+ * Reads a body through its stream and stops past MAX_BODY: a compression bomb is never inflated in this page, and a
+ * Content-Length over the limit is refused unread.
+ */
+const readText = async (response: globalThis.Response, signal: AbortSignal): Promise<string | undefined> => {
+  const reader = response.body?.getReader();
+  const chunks: BlobPart[] = [];
+  let size = Number(response.headers.get('content-length')) > MAX_BODY ? Infinity : 0;
+  // Time is up while the body still arrives: stop reading (a browser errors the stream itself; this is for the rest).
+  signal.addEventListener('abort', () => reader?.cancel().catch(() => undefined));
+  for (let part; reader && size <= MAX_BODY && !(part = await reader.read()).done; chunks.push(part.value as BlobPart)) size += part.value.length;
+  if (size <= MAX_BODY) return new Blob(chunks).text();
+  reader?.cancel().catch(() => undefined);
+  return;
+};
+
+/**
+ * Sends JSON (or nothing) and gives up after `timeout` ms, body included. Never throws: a failure is a result with a
+ * stable code, and `Retry-After` (seconds, at most an hour) when the server sent one; until then every request to
+ * this pool answers `backoff` at once.
+ */
+export async function request<T = unknown>(url: string, timeout: number, body?: unknown, method = 'POST'): Promise<Response<T>> {
+  const origin = originOf(url);
+  if (Date.now() < (paused[origin] || 0)) return { ok: false, code: 'backoff' };
+  // Every browser with optional chaining (what this build needs) has AbortController.
+  const controller = new AbortController();
+  const { signal } = controller;
+  const timer = setTimeout(() => controller.abort(), timeout);
   try {
     const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      credentials: 'omit',
-      mode: 'cors',
-      signal: controller?.signal,
+      ...INIT,
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
-    const text = await response.text();
     const status = response.status;
-    if (status >= 200 && status < 300) {
-      try {
-        return text.length > MAX_BODY ? { ok: false, code: 'invalid_response' } : { ok: true, body: JSON.parse(text) as T };
-      } catch {
-        return { ok: false, code: 'invalid_response' };
-      }
+    const text = await readText(response, signal);
+    if (signal.aborted) throw 0;
+    let json: T | undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: for a success that is a failure below, for an error it only means no error code to read.
     }
-    // Retry-After is seconds or an HTTP date (RFC 9110, 10.2.3).
+    if (status >= 200 && status < 300) return text === undefined || (text && json === undefined) ? { ok: false, code: 'invalid_response' } : { ok: true, body: json as T };
+    // Retry-After is seconds or an HTTP date (RFC 9110, 10.2.3); whatever it says, at most an hour.
     const header = response.headers.get('retry-after') || '';
-    const retryAfter = /^\d+$/.test(header) ? Number(header) : Math.max(0, (Date.parse(header) - Date.now()) / 1000);
+    const wait = Math.min(MAX_RETRY_AFTER, /^\d+$/.test(header) ? Number(header) : Math.max(0, (Date.parse(header) - Date.now()) / 1000) || 0);
+    if (wait > 0) paused[origin] = Date.now() + wait * 1000;
+    const error = (json as { error?: string } | undefined)?.error;
+    // A 404 is the pool's only when its body says so: anything else at that URL is a wrong endpoint.
     const code: FailureCode =
-      status == 400 ? 'bad_request' : status == 404 ? 'unknown_site' : status == 410 ? 'gone' : status == 429 ? 'rate_limited' : status >= 500 ? 'unavailable' : 'invalid_response';
-    return retryAfter >= 0 && header ? { ok: false, code, retryAfter } : { ok: false, code };
+      status == 404
+        ? error == 'unknown_site' ? error : error == 'unknown_session' ? 'gone' : 'not_found'
+        : (({ 400: 'bad_request', 410: 'gone', 429: 'rate_limited' }) as Record<number, FailureCode>)[status] || (status >= 500 ? 'unavailable' : 'invalid_response');
+    return header ? { ok: false, code, retryAfter: wait } : { ok: false, code };
   } catch {
-    return { ok: false, code: controller?.signal.aborted ? 'timeout' : 'network' };
+    return { ok: false, code: signal.aborted ? 'timeout' : 'network' };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Sends a page event the way the protocol asks: sendBeacon with text/plain JSON (fetch keepalive without it). */
-export function sendBeacon(url: string, body: unknown): void {
+/**
+ * Sends a page event or a release without waiting for it, and lets it outlive the page: fetch with keepalive,
+ * text/plain (no CORS preflight), no cookies (sendBeacon would send them). Skipped while the pool asked for a pause.
+ */
+export function send(url: string, body?: unknown, method = 'POST'): void {
   try {
-    const text = JSON.stringify(body);
-    // A string body goes as text/plain;charset=UTF-8: no CORS preflight, and what the protocol asks.
-    if (typeof navigator != 'undefined' && navigator.sendBeacon) navigator.sendBeacon(url, text);
-    else void fetch(url, { method: 'POST', body: text, keepalive: true, credentials: 'omit', mode: 'cors', headers: { 'content-type': 'text/plain' } }).catch(() => undefined);
+    if (Date.now() >= pausedUntil(url)) {
+      fetch(url, { ...INIT, method, keepalive: true, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? undefined : { 'content-type': 'text/plain' } }).catch(
+        () => undefined,
+      );
+    }
   } catch {
     // Events are best effort.
   }

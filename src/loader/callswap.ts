@@ -1,7 +1,7 @@
 // The script-tag build: the only module with side effects. It defines window.callswap, replays calls queued by the
 // stub before it arrived, and starts by itself from the script tag's data-attributes.
-import { init, type Config, type Events, type Instance } from '../init/init.js';
-import { warnInsteadOfThrow } from '../lib/invalid.js';
+import { FIELDS, init, type Config, type Events, type Instance, type Status } from '../init/init.js';
+import { closest, notice, warnInsteadOfThrow, warnOnce } from '../lib/invalid.js';
 import { detectSource } from '../source/detectSource.js';
 import { swapNumbers } from '../swap/swapNumbers.js';
 
@@ -14,6 +14,7 @@ interface Global {
   q?: ArrayLike<unknown>[] | { push(...entries: ArrayLike<unknown>[]): number };
   version?: string;
   init?: typeof init;
+  status?: () => Status | undefined;
   detectSource?: typeof detectSource;
   swapNumbers?: typeof swapNumbers;
 }
@@ -30,51 +31,56 @@ const guard =
     }
   };
 
-const warned = new Set<string>();
-const warn = (message: string): void => {
-  if (!warned.has(message)) {
-    warned.add(message);
-    console.warn(message);
-  }
-};
+const warn = warnOnce;
 
-/** A config from the script tag's data-attributes; undefined without data-site. */
+const dashed = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/**
+ * A config from the script tag's data-attributes (each config field as `data-kebab-case`); undefined without
+ * data-site. JSON for `static` and `rules`, comma-separated lists for `numbers`, `leaseFor` and `attributes`, numbers
+ * for the timings, true unless "false" for the switches. A typo of one of ours is named in a warning; other
+ * attributes on the tag (a consent manager's, a CDN's) are theirs and left alone.
+ */
 const fromAttributes = (script: HTMLScriptElement | null): Config | undefined => {
   const data = script?.dataset;
   if (!data?.site) return;
-  const json = (name: string): unknown => {
-    try {
-      return data[name] ? JSON.parse(data[name]!) : undefined;
-    } catch {
-      warn(`callswap: data-${name} is not valid JSON`);
-      return;
+  const config: Record<string, unknown> = {};
+  for (const key of Object.keys(data)) {
+    const value = data[key]!;
+    if (!FIELDS.includes(key)) {
+      const meant = closest(key, FIELDS, 3);
+      if (meant) notice(`unknown attribute "${dashed(key)}" (did you mean "${dashed(meant)}"?)`);
+      continue;
     }
-  };
-  const flag = (name: string): boolean | undefined => (data[name] == null ? undefined : data[name] != 'false');
-  const list = (value?: string) => (value || '').split(',').map((n) => n.trim()).filter(Boolean);
-  return {
-    site: data.site,
-    numbers: list(data.numbers),
-    endpoint: data.endpoint,
-    leaseFor: data.leaseFor ? list(data.leaseFor) : undefined,
-    timeout: data.timeout ? Number(data.timeout) : undefined,
-    static: json('static') as Config['static'],
-    rules: json('rules') as Config['rules'],
-    country: data.country,
-    cookieDomain: data.cookieDomain,
-    requireConsent: flag('requireConsent'),
-    debug: flag('debug'),
-    observe: flag('observe'),
-    dataLayer: flag('dataLayer'),
-  };
+    try {
+      config[key] = /^(static|rules)$/.test(key)
+        ? JSON.parse(value)
+        : /^(numbers|leaseFor|attributes)$/.test(key)
+          ? value.split(',').map((n) => n.trim()).filter(Boolean)
+          : /^(timeout|sessionTimeout|attributionDays)$/.test(key)
+            ? Number(value)
+            : /^(requireConsent|debug|observe|dataLayer)$/.test(key)
+              ? value != 'false'
+              : value;
+    } catch {
+      warn(`callswap: ${dashed(key)} is not valid JSON`);
+    }
+  }
+  return config as unknown as Config;
 };
 
 const w = window as unknown as { callswap?: Global };
 const existing = w.callswap;
+/**
+ * Our queue stub, or GTM's createArgumentsQueue: a function that pushes its arguments to `callswap.q` (or already
+ * did). Any other function there is the page's own.
+ */
+const stub = typeof existing == 'function' && (Array.isArray(existing.q) || /\.q\b/.test(Function.prototype.toString.call(existing)));
 
-// Loaded twice: the first copy keeps running. A foreign global of the same name is left alone.
-if (!existing?.version && (!existing || typeof existing == 'function')) {
-  warnInsteadOfThrow(warn);
+// Loaded twice: the first copy keeps running. A global of the same name that is not ours is left alone, said once.
+if (existing && !existing.version && !stub) console.warn('callswap: window.callswap is taken; callswap stays off');
+else if (!existing?.version) {
+  warnInsteadOfThrow();
   let instance: Instance | undefined;
   let pending: [keyof Events, Listener][] = [];
   let consent: unknown;
@@ -106,6 +112,7 @@ if (!existing?.version && (!existing || typeof existing == 'function')) {
 
   callswap.version = __VERSION__;
   callswap.init = (config) => (start(config), instance!);
+  callswap.status = () => instance?.status();
   callswap.detectSource = guard(detectSource) as typeof detectSource;
   callswap.swapNumbers = guard(swapNumbers) as typeof swapNumbers;
   const queue = Array.from((existing?.q as ArrayLike<unknown>[]) || []);

@@ -17,13 +17,17 @@ const PROBE = '_callswap_probe';
 export function findCookieDomain(hostname: string): string | undefined {
   if (!hostname.includes('.') || /^[\d.]+$|:/.test(hostname)) return;
   const labels = hostname.split('.');
-  for (let i = labels.length - 2; i >= 0; i--) {
-    const domain = labels.slice(i).join('.');
-    Cookies.set(PROBE, '1', { domain, sameSite: 'Lax' });
-    if (Cookies.get(PROBE)) {
-      Cookies.remove(PROBE, { domain });
-      return domain;
+  try {
+    for (let i = labels.length - 2; i >= 0; i--) {
+      const domain = labels.slice(i).join('.');
+      Cookies.set(PROBE, '1', { domain, sameSite: 'Lax' });
+      if (Cookies.get(PROBE)) {
+        Cookies.remove(PROBE, { domain });
+        return domain;
+      }
     }
+  } catch {
+    // document.cookie throws here (a sandboxed frame, a page that blocks it): no cookie domain, no cookies.
   }
   return;
 }
@@ -37,17 +41,30 @@ export const readCookie = <T>(name: string): T | undefined => {
   }
 };
 
-/** Writes a JSON cookie: first-party, `SameSite=Lax`, `Secure` on https. */
+/** Writes a JSON cookie: first-party, `SameSite=Lax`, `Secure` on https. Nothing when cookies throw. */
 export const writeCookie = (name: string, value: unknown, { domain, days }: CookieOptions): void => {
-  Cookies.set(name, JSON.stringify(value), {
-    domain,
-    expires: days,
-    sameSite: 'Lax',
-    secure: location.protocol == 'https:',
-  });
+  try {
+    Cookies.set(name, JSON.stringify(value), {
+      domain,
+      expires: days,
+      sameSite: 'Lax',
+      secure: location.protocol == 'https:',
+    });
+  } catch {
+    // Cookies throw here: the visit is attributed per page view.
+  }
 };
 
-export const removeCookie = (name: string, domain?: string): void => {
-  Cookies.remove(name, { domain });
-  Cookies.remove(name);
+/**
+ * Deletes a cookie wherever it may have been set for `hostname`: host-only and on each of its parent domains,
+ * without probing (a probe cookie would be a write).
+ */
+export const removeCookie = (name: string, hostname: string): void => {
+  try {
+    const labels = hostname.split('.');
+    labels.forEach((_, i) => Cookies.remove(name, { domain: labels.slice(i).join('.') }));
+    Cookies.remove(name);
+  } catch {
+    // Cookies throw here: none were written.
+  }
 };

@@ -51,5 +51,5 @@ export function trackVisit(current: Source, now: number, options: TrackOptions):
   return result;
 }
 
-/** Deletes the stored visit (consent withdrawn). */
-export const forgetVisit = (cookieDomain?: string): void => removeCookie(VISIT_COOKIE, cookieDomain);
+/** Deletes the stored visit (consent withdrawn), on whichever domain of `hostname` it was set. */
+export const forgetVisit = (hostname: string): void => removeCookie(VISIT_COOKIE, hostname);

@@ -265,7 +265,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   const putBack = (): void => {
     for (const [node, record] of records) {
-      for (const name in record) {
+      for (const name of Object.keys(record)) {
         const [original, written] = record[name]!;
         if ((name ? (node as Element).getAttribute(name) : (node as Text).data) == written) {
           if (name) (node as Element).setAttribute(name, original);

@@ -1,4 +1,5 @@
 import { onCLS, onINP, onLCP, type Metric } from 'web-vitals';
+import { send as post } from '../lease/request.js';
 
 export interface VitalsTarget {
   /** The pool endpoint, e.g. `https://pool.example.com/v1`. */
@@ -12,27 +13,21 @@ export interface VitalsTarget {
 
 /**
  * Sends the page's Core Web Vitals (CLS, INP, LCP) to the pool as `vitals` events, so a site owner can see that
- * call tracking does the page no harm. Uses `navigator.sendBeacon` (text/plain JSON, no cookies); sends nothing
- * where it is missing. Returns a function that stops reporting.
+ * call tracking does the page no harm. Sent as the SDK sends every event: fetch with keepalive, text/plain JSON,
+ * no cookies, no Referer. Returns a function that stops reporting.
  */
 export function reportVitals({ endpoint, session }: VitalsTarget): () => void {
   let active = true;
   const send = (metric: Metric): void => {
     const id = typeof session == 'function' ? session() : session;
-    if (!active || !id || typeof navigator == 'undefined' || !navigator.sendBeacon) return;
-    try {
-      navigator.sendBeacon(
-        `${endpoint.replace(/\/+$/, '')}/sessions/${encodeURIComponent(id)}/events`,
-        JSON.stringify({
-          type: 'vitals',
-          page: location.pathname,
-          name: metric.name,
-          value: Math.round(metric.name == 'CLS' ? metric.value * 1000 : metric.value),
-          rating: metric.rating,
-        }),
-      );
-    } catch {
-      // Beacons are best effort.
+    if (active && id) {
+      post(`${endpoint.replace(/\/+$/, '')}/sessions/${encodeURIComponent(id)}/events`, {
+        type: 'vitals',
+        page: location.pathname,
+        name: metric.name,
+        value: Math.round(metric.name == 'CLS' ? metric.value * 1000 : metric.value),
+        rating: metric.rating,
+      });
     }
   };
   onCLS(send);

@@ -36,6 +36,11 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    { name: 'chromium', testIgnore: /hostile\.spec/ },
+    // The hostile-pool suite measures long tasks: it runs alone, after the rest, so no other test's load is counted.
+    { name: 'hostile', testMatch: /hostile\.spec/, dependencies: ['chromium'] },
+  ],
   webServer: [
     {
       command: 'node test/e2e/server.mjs',

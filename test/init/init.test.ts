@@ -1,8 +1,9 @@
-import { http, HttpResponse } from 'msw';
+import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { showDebug } from '../../src/debug/showDebug';
 import { init, type Config, type Instance } from '../../src/init/init';
+import { paused } from '../../src/lease/request';
 import { validator } from '../protocol';
 
 const ENDPOINT = 'https://pool.test/v1';
@@ -17,7 +18,12 @@ const server = setupServer(
     return HttpResponse.json({ session: 'sess-init-0001', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 }, { status: 201, headers: CORS });
   }),
   http.post(`${ENDPOINT}/sessions/:id/events`, () => new HttpResponse(null, { status: 204, headers: CORS })),
+  http.delete(`${ENDPOINT}/sessions/:id`, ({ params }) => {
+    released.push(params.id as string);
+    return new HttpResponse(null, { status: 204, headers: CORS });
+  }),
 );
+let released: string[] = [];
 
 const BASE: Config = { site: 'demo', numbers: ['+31 20 123 4567'], endpoint: ENDPOINT, static: { paid_search: '+31 20 555 0000', brand: '+31 20 555 1111' } };
 let instances: Instance[] = [];
@@ -35,7 +41,9 @@ const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(tr
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 beforeEach(() => {
+  for (const origin in paused) delete paused[origin];
   leases = [];
+  released = [];
   localStorage.clear();
   document.cookie.split('; ').forEach((c) => (document.cookie = `${c.split('=')[0]}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`));
   delete (window as { dataLayer?: unknown }).dataLayer;
@@ -100,8 +108,8 @@ describe('numbers', () => {
     start();
     await until(() => text() == 'Bel 020 765 4321');
     const pushes = dataLayer.filter((e) => (e as { event?: string }).event == 'callswap.swap');
+    // The static number is no stopgap while the lease is on its way: the page changes once, to the pool's number.
     expect(pushes).toEqual([
-      { event: 'callswap.swap', callswap: { number: '+31205550000', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
       { event: 'callswap.swap', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
     ]);
   });
@@ -181,14 +189,163 @@ describe('consent and privacy', () => {
     expect(dataLayer.push).toBe(Array.prototype.push);
   });
 
-  test('Global Privacy Control: no visitor id kept or sent, no click ids sent', async () => {
+  test('Global Privacy Control: no visitor id kept or sent, no click id sent or stored', async () => {
     Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
-    start();
+    start({}, '?utm_source=google&utm_medium=cpc&gclid=abc&msclkid=def&page=2');
     await until(() => leases.length == 1);
-    expect(leases[0]).toMatchObject({ visitor: null, source: { clickIds: {} } });
-    // Not in the landing page's query either.
-    expect(JSON.stringify(leases[0])).not.toContain('gclid');
+    expect(leases[0]).toMatchObject({ visitor: null, source: { channel: 'paid_search', clickIds: {} } });
+    // Not in the landing page's query either, nor in anything stored.
+    expect(JSON.stringify(leases[0])).not.toMatch(/gclid|msclkid|abc|def/);
     expect(stored().keys).not.toContain('_callswap_visitor');
+    const everything = decodeURIComponent(document.cookie) + JSON.stringify({ ...localStorage });
+    expect(everything).toContain('_callswap');
+    expect(everything).not.toMatch(/gclid|msclkid|=abc|"abc"|def/);
+    expect(everything).toContain('page=2');
+  });
+
+  test('withdrawn: the lease is released at the pool; every open tab follows within a second', async () => {
+    const tab = (id: string) => {
+      const root = document.createElement('div');
+      root.id = id;
+      root.innerHTML = '<p>Bel 020 123 4567</p>';
+      document.body.append(root);
+      const instance = init({ ...BASE, root });
+      instances.push(instance);
+      return { instance, text: () => root.textContent };
+    };
+    history.replaceState(null, '', '/?utm_source=google&utm_medium=cpc');
+    document.body.innerHTML = '';
+    const one = tab('one');
+    await until(() => one.text() == 'Bel 020 765 4321');
+    const two = tab('two');
+    await until(() => two.text() == 'Bel 020 765 4321');
+    one.instance.setConsent('denied');
+    await until(() => released.includes('sess-init-0001'));
+    // The other tab heard it: the pool number is off there too, and it stores and asks nothing more.
+    await until(() => two.text() == 'Bel 020 555 0000' && !two.instance.status().consent);
+    expect(stored()).toEqual({ cookie: false, keys: [] });
+    const before = leases.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stored()).toEqual({ cookie: false, keys: [] });
+    expect(leases.length).toBe(before);
+    // Granted again in the other tab: both lease and show the pool's number.
+    two.instance.setConsent('granted');
+    await until(() => one.text() == 'Bel 020 765 4321' && two.text() == 'Bel 020 765 4321');
+  });
+});
+
+describe('static numbers', () => {
+  const TWO = { numbers: ['+31 20 123 4567', '+31 88 545 4000'] };
+  const page = '<p id="n">Bel 020 123 4567</p><p id="m">Service 088 545 4000</p>';
+
+  test('a number given as a string is the main line\'s: the first site number only', () => {
+    history.replaceState(null, '', '/?utm_source=google&utm_medium=cpc');
+    document.body.innerHTML = page;
+    instances.push(init({ ...BASE, ...TWO, endpoint: undefined }));
+    expect(document.body.textContent).toBe('Bel 020 555 0000Service 088 545 4000');
+  });
+
+  test('while the first lease is on its way the page keeps its own numbers: one change, to the pool\'s', async () => {
+    server.use(http.post(`${ENDPOINT}/sessions`, async () => {
+      await delay(100);
+      return HttpResponse.json({ session: 'sess-init-0002', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 }, { status: 201, headers: CORS });
+    }));
+    const instance = start();
+    const changes: string[] = [];
+    instance.on('swap', () => changes.push(text()!));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(text()).toBe('Bel 020 123 4567');
+    await until(() => text() == 'Bel 020 765 4321');
+    expect(changes.filter((t) => t != 'Bel 020 123 4567')).toEqual(['Bel 020 765 4321']);
+  });
+
+  test('the static number is the fallback when the pool fails, and for a site number the pool has none for', async () => {
+    server.use(http.post(`${ENDPOINT}/sessions`, () => HttpResponse.json({ error: 'unknown_site' }, { status: 404, headers: CORS })));
+    start();
+    await until(() => text() == 'Bel 020 555 0000');
+    server.resetHandlers();
+    localStorage.clear();
+    for (const origin in paused) delete paused[origin];
+    history.replaceState(null, '', '/?utm_source=google&utm_medium=cpc&x=1');
+    document.body.innerHTML = page;
+    instances.push(init({ ...BASE, ...TWO, static: { paid_search: { '+31 88 545 4000': '+31 88 555 0000' } } }));
+    await until(() => document.body.textContent == 'Bel 020 765 4321Service 088 555 0000');
+  });
+});
+
+describe('a guest nobody can break', () => {
+  test('outside a browser init returns an instance that does nothing and throws nothing', () => {
+    const saved = { document: globalThis.document, location: globalThis.location };
+    // @ts-expect-error a server has neither
+    delete globalThis.document;
+    // @ts-expect-error a server has neither
+    delete globalThis.location;
+    try {
+      const instance = init(BASE);
+      expect(instance.numbers).toEqual({});
+      expect(() => (instance.setConsent('granted'), instance.on('swap', () => undefined)(), instance.status(), instance.destroy())).not.toThrow();
+    } finally {
+      Object.assign(globalThis, saved);
+    }
+  });
+
+  test('an unknown config field warns once, naming the closest known one; the npm build does not throw for it', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    start({ endpiont: ENDPOINT, statik: {} } as Partial<Config>);
+    start({ endpiont: ENDPOINT } as Partial<Config>);
+    expect(warn.mock.calls.map(([m]) => m)).toEqual(['callswap: unknown config field "endpiont" (did you mean "endpoint"?)', 'callswap: unknown config field "statik" (did you mean "static"?)']);
+  });
+
+  test.each(['pool.example.com/v1', 'https//pool.example.com/v1', 'v1', 'ftp://pool.example.com/v1'])('endpoint %s is a config error naming the fix', (endpoint) => {
+    expect(() => init({ ...BASE, endpoint })).toThrow(/"endpoint" must be a URL \(https:\/\/pool\.example\.com\/v1\) or a path starting with "\/"/);
+  });
+
+  test('a throwing document.cookie and localStorage leave callswap working without storage', async () => {
+    Object.defineProperty(document, 'cookie', { configurable: true, get: () => { throw new DOMException('no', 'SecurityError'); }, set: () => { throw new DOMException('no', 'SecurityError'); } });
+    const storage = vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
+      throw new DOMException('no', 'SecurityError');
+    });
+    try {
+      history.replaceState(null, '', '/?utm_source=google&utm_medium=cpc');
+      const instance = start({}, '?utm_source=google&utm_medium=cpc');
+      await until(() => text() == 'Bel 020 765 4321');
+      instance.setConsent('denied');
+      expect(text()).toBe('Bel 020 555 0000');
+    } finally {
+      delete (document as { cookie?: string }).cookie;
+      storage.mockRestore();
+    }
+  });
+
+  test('an enumerable function on Object.prototype changes nothing', async () => {
+    // The schema validator of this test's pool would see the inherited property too: this pool only records.
+    const bodies: string[] = [];
+    server.use(
+      http.post(`${ENDPOINT}/sessions`, async ({ request }) => {
+        bodies.push(await request.text());
+        return HttpResponse.json({ session: 'sess-init-0001', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 }, { status: 201, headers: CORS });
+      }),
+    );
+    // eslint-disable-next-line no-extend-native
+    (Object.prototype as Record<string, unknown>).evil = function evil() {
+      throw new Error('called');
+    };
+    try {
+      const instance = start({ rules: [{ pool: 'brand', campaign: 'spring*' }] }, '?utm_source=google&utm_medium=cpc&utm_campaign=spring');
+      await until(() => text() == 'Bel 020 765 4321');
+      expect(instance.status().source.pool).toBe('brand');
+      expect(bodies.join()).not.toContain('evil');
+      instance.destroy();
+      expect(text()).toBe('Bel 020 123 4567');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).evil;
+    }
+  });
+
+  test('status() tells the endpoint and the lease\'s numbers', async () => {
+    const instance = start();
+    await until(() => text() == 'Bel 020 765 4321');
+    expect(instance.status()).toMatchObject({ endpoint: ENDPOINT, lease: { session: 'sess-init-0001', numbers: { '+31201234567': '+31207654321' } } });
   });
 });
 

@@ -3,6 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { FAILED_KEY, LEASE_KEY, createLeaseClient, type LeaseClient, type LeaseOptions } from '../../src/lease/createLeaseClient';
 import { detectSource } from '../../src/source/detectSource';
+import { paused } from '../../src/lease/request';
 import { validator } from '../protocol';
 
 const ENDPOINT = 'https://pool.test/v1';
@@ -33,6 +34,10 @@ const server = setupServer(
     seen.push({ path: `/sessions/${params.session}/heartbeat`, body });
     expect(validator('HeartbeatRequest')(body)).toBe(true);
     return next(beatAnswers);
+  }),
+  http.delete(`${ENDPOINT}/sessions/:session`, ({ params }) => {
+    seen.push({ path: `DELETE /sessions/${params.session}`, body: undefined });
+    return new HttpResponse(null, { status: 204, headers: CORS });
   }),
   http.post(`${ENDPOINT}/sessions/:session/events`, async ({ request, params }) => {
     const body = JSON.parse(await request.text());
@@ -69,6 +74,7 @@ const until = (check: () => boolean, ms = 3000) => vi.waitFor(() => expect(check
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 beforeEach(() => {
+  for (const origin in paused) delete paused[origin];
   seen = [];
   leaseAnswers = [() => json(LEASED, 201)];
   beatAnswers = [() => json({ ttl: 1800 })];
@@ -169,13 +175,16 @@ describe('failures leave the site its own numbers', () => {
   });
 
   test.each([
-    [400, 'bad_request'],
-    [404, 'unknown_site'],
-  ])('%i is not retried (%s)', async (status, code) => {
-    leaseAnswers = [() => json({ error: 'no' }, status)];
+    [400, { error: 'invalid' }, 'bad_request'],
+    [404, { error: 'unknown_site' }, 'unknown_site'],
+    // A 404 that is not the pool's (a wrong endpoint, a proxy's page) says so, with the URL.
+    [404, { error: 'no' }, 'not_found'],
+    [404, 'Not Found', 'not_found'],
+  ])('%i %j is not retried (%s)', async (status, body, code) => {
+    leaseAnswers = [() => (typeof body == 'string' ? new HttpResponse(body, { status, headers: CORS }) : json(body, status))];
     const { log } = start();
     await until(() => log.events.some(([e]) => e == 'error'));
-    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code });
+    expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code, message: `callswap: ${code.replace('_', ' ')}: ${ENDPOINT}/sessions` });
     expect(leases()).toBe(1);
   });
 
@@ -242,17 +251,19 @@ describe('failures leave the site its own numbers', () => {
   });
 });
 
+/** Makes the stored lease's last beat old and starts a tab that becomes visible: its leader beats at once. */
+const beatNow = async (client: LeaseClient) => {
+  // The stored lease says when the last beat was: make it old, then tell the leader a tab is visible.
+  const key = `${LEASE_KEY}:${SITE}`;
+  const stored = JSON.parse(localStorage.getItem(key)!);
+  localStorage.setItem(key, JSON.stringify({ ...stored, expires: Date.now() + stored.ttl * 1000 - 120_000 }));
+  client.stop();
+  const next = start();
+  document.dispatchEvent(new Event('visibilitychange'));
+  return next;
+};
+
 describe('heartbeats', () => {
-  const beatNow = async (client: LeaseClient) => {
-    // The stored lease says when the last beat was: make it old, then tell the leader a tab is visible.
-    const key = `${LEASE_KEY}:${SITE}`;
-    const stored = JSON.parse(localStorage.getItem(key)!);
-    localStorage.setItem(key, JSON.stringify({ ...stored, expires: Date.now() + stored.ttl * 1000 - 120_000 }));
-    client.stop();
-    const next = start();
-    document.dispatchEvent(new Event('visibilitychange'));
-    return next;
-  };
 
   test('the leader beats; the answer may change a number', async () => {
     const first = start();
@@ -282,10 +293,13 @@ describe('heartbeats', () => {
     tab.close();
   });
 
-  test.each([404, 410])('a %i heartbeat takes the numbers off at once, then leases again', async (status) => {
+  test.each([
+    [404, 'unknown_session'],
+    [410, 'gone'],
+  ])('a %i %s heartbeat takes the numbers off at once, then leases again', async (status, error) => {
     const first = start();
     await until(() => first.log.numbers.length == 1);
-    beatAnswers = [() => json({ error: 'gone' }, status)];
+    beatAnswers = [() => json({ error }, status)];
     leaseAnswers = [() => json({ ...LEASED, session: 'sess-0002-abcdef', numbers: { '+31201234567': '+31208888888' } }, 201)];
     const { client, log } = await beatNow(first.client);
     await until(() => log.numbers.length == 2);
@@ -400,5 +414,84 @@ describe('heartbeats', () => {
     Object.defineProperty(restored, 'persisted', { value: true });
     dispatchEvent(restored);
     expect(client.numbers).toEqual(LEASED.numbers);
+  });
+});
+
+describe('backing off and letting go', () => {
+  const beats = () => seen.filter((r) => r.path.endsWith('/heartbeat')).length;
+  /** The next heartbeat's delay as the leader schedules it after this beat's answer. */
+  const nextDelay = async (answer: () => Response) => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    beatAnswers = [answer];
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const before = beats();
+    await beatNow(first.client);
+    await until(() => beats() == before + 1);
+    await until(() => timers.mock.calls.some(([, ms]) => (ms ?? 0) >= 60_000));
+    return Math.max(...timers.mock.calls.map(([, ms]) => ms ?? 0));
+  };
+
+  test('a 429 heartbeat waits for its Retry-After (at most an hour); no beat goes out before', async () => {
+    expect(await nextDelay(() => json({ error: 'rate_limited' }, 429, { 'retry-after': '999999' }))).toBeGreaterThan(3_599_000);
+    // A tab that becomes visible does not beat into the pause either.
+    const count = beats();
+    document.dispatchEvent(new Event('visibilitychange'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(beats()).toBe(count);
+  });
+
+  test.each([
+    ['a 503', () => json({ error: 'unavailable' }, 503)],
+    ['a network failure', () => HttpResponse.error()],
+  ])('%s heartbeat backs off: twice the interval', async (_, answer) => {
+    expect(await nextDelay(answer)).toBe(120_000);
+  });
+
+  test('stop(true) releases the lease at the pool; stop() keeps it (a visitor who left may still call)', async () => {
+    const kept = start();
+    await until(() => kept.log.numbers.length == 1);
+    kept.client.stop();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen.some((r) => r.path.startsWith('DELETE'))).toBe(false);
+    const released = start();
+    await until(() => released.client.session == LEASED.session);
+    released.client.stop(true);
+    await until(() => seen.some((r) => r.path == `DELETE /sessions/${LEASED.session}`));
+  });
+
+  test('a lease that arrives after consent was withdrawn is released at once, not shown and not stored', async () => {
+    leaseAnswers = [() => delay(150).then(() => json(LEASED, 201))];
+    const { client, log } = start();
+    await until(() => leases() == 1);
+    client.stop(true);
+    await until(() => seen.some((r) => r.path == `DELETE /sessions/${LEASED.session}`));
+    expect(log.numbers).toEqual([]);
+    expect(localStorage.getItem(`${LEASE_KEY}:${SITE}`)).toBeNull();
+  });
+
+  test('a heartbeat answer that arrives after stop stores nothing', async () => {
+    const first = start();
+    await until(() => first.log.numbers.length == 1);
+    beatAnswers = [() => delay(100).then(() => json({ ttl: 1800 }))];
+    const { client } = await beatNow(first.client);
+    await until(() => beats() > 0);
+    localStorage.clear();
+    client.stop(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(localStorage.getItem(`${LEASE_KEY}:${SITE}`)).toBeNull();
+  });
+
+  test('storage that throws leaves the client working without it', async () => {
+    const getter = vi.spyOn(window, 'localStorage', 'get').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError');
+    });
+    try {
+      const { client, log } = start();
+      await until(() => log.numbers.length == 1);
+      expect(client.numbers).toEqual(LEASED.numbers);
+    } finally {
+      getter.mockRestore();
+    }
   });
 });

@@ -15,3 +15,13 @@ test('detectSource works without a DOM', async () => {
   const { detectSource } = await import('callswap/source');
   assert.equal(detectSource({ url: 'https://example.com/?gclid=abc' }).channel, 'paid_search');
 });
+
+test('init() outside a browser returns an instance that does nothing and throws nothing', async () => {
+  const { init } = await import('callswap');
+  const instance = init({ site: 'demo', numbers: ['+31 20 123 4567'], endpoint: 'https://pool.example.com/v1' });
+  assert.deepEqual(instance.numbers, {});
+  assert.equal(typeof instance.on('swap', () => undefined), 'function');
+  instance.setConsent('granted');
+  assert.equal(instance.status().consent, false);
+  instance.destroy();
+});

@@ -10,11 +10,11 @@ const direct = at('');
 describe('trackVisit (stored in a first-party cookie)', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: new Date('2026-03-01T10:00:00Z'), toFake: ['Date'] });
-    forgetVisit();
+    forgetVisit(location.hostname);
   });
   afterEach(() => {
     vi.useRealTimers();
-    forgetVisit();
+    forgetVisit(location.hostname);
   });
 
   const cookie = () => document.cookie.split('; ').find((c) => c.startsWith(VISIT_COOKIE + '='));
@@ -56,7 +56,7 @@ describe('trackVisit (stored in a first-party cookie)', () => {
 
   test('forgetVisit deletes the cookie', () => {
     trackVisit(paid, Date.now(), { store: true });
-    forgetVisit();
+    forgetVisit(location.hostname);
     expect(cookie()).toBeUndefined();
   });
 });
