@@ -68,8 +68,18 @@ export interface SwapEvent {
   count: number;
 }
 
+/** A click or tap on a tel:, callto: or sms: link to a tracking number or to one of the site's own numbers. */
+export interface ClickEvent {
+  /** The number called (E.164): the tracking number shown, or the site number where none is. */
+  number: string;
+  /** The site number it stands for (E.164). */
+  target: string;
+  kind: 'tel' | 'sms';
+}
+
 export interface Events extends LeaseEvents {
   swap: SwapEvent;
+  click: ClickEvent;
 }
 
 export type ConsentState = 'granted' | 'denied' | boolean;
@@ -243,13 +253,45 @@ export function init(config: Config): Instance {
       });
     } else swap.update(replacements);
     events.emit('swap', { numbers: { ...next }, found: swap.found, count: swap.count });
-    const dataLayer = (window as { dataLayer?: unknown[] }).dataLayer;
     for (const target of swap.found) {
       const number = next[target];
-      if (number && !shown.has(number) && config.dataLayer !== false && Array.isArray(dataLayer)) {
+      if (number && !shown.has(number)) {
         shown.add(number);
-        const { channel, source: src, medium, campaign } = source;
-        dataLayer.push({ event: 'callswap.swap', callswap: { number, target, channel, source: src, medium, campaign } });
+        push('swap', number, target);
+      }
+    }
+  };
+
+  /** A `callswap.<event>` for the page's dataLayer, when it has one and the config does not say no. */
+  const push = (event: string, number: string, target: string): void => {
+    const dataLayer = (window as { dataLayer?: unknown[] }).dataLayer;
+    const { channel, source: src, medium, campaign } = source;
+    if (config.dataLayer !== false && Array.isArray(dataLayer)) dataLayer.push({ event: 'callswap.' + event, callswap: { number, target, channel, source: src, medium, campaign } });
+  };
+
+  /**
+   * Click-to-call: one passive listener on the document, in the capture phase (a page's own handler that stops the
+   * click does not hide it). Clicks elsewhere cost a lookup for the nearest link, nothing more.
+   */
+  const onClick = (event: Event): void => {
+    const href = (event.target as Element).closest?.('a[href]')?.getAttribute('href');
+    const link = href && /^\s*(tel|callto|sms):([^?]*)/i.exec(href);
+    if (!link) return;
+    for (const written of link[2]!.split(',')) {
+      let phone;
+      try {
+        phone = parsePhone(decodeURIComponent(written), config.country, true);
+      } catch {
+        // A malformed %-escape: not a number of ours.
+      }
+      const number = phone && e164(phone);
+      const target = number && targets.find((t) => t == number || numbers[t] == number);
+      if (target) {
+        const kind = /^sms/i.test(link[1]!) ? 'sms' : 'tel';
+        events.emit('click', { number, target, kind });
+        push('click', number, target);
+        lease?.send('click', { target });
+        return;
       }
     }
   };
@@ -300,7 +342,7 @@ export function init(config: Config): Instance {
         // On a huge page the pass may still be going on in slices: its end tells what the page shows.
         swap?.ready.then(() => {
           const missing = targets.filter((t) => !swap?.found.includes(t));
-          if (missing.length && !destroyed) lease?.send('missing_target', missing);
+          if (missing.length && !destroyed) lease?.send('missing_target', { targets: missing });
         }),
       SETTLE,
     );
@@ -365,6 +407,7 @@ export function init(config: Config): Instance {
       removeEventListener('load', reportMissing);
       removeEventListener('pagehide', onPageHide);
       removeEventListener('pageshow', onPageShow);
+      document.removeEventListener('click', onClick, true);
       tabs?.close();
       clearTimeout(settleTimer);
       stopSignals?.();
@@ -383,6 +426,7 @@ export function init(config: Config): Instance {
     if (document.readyState == 'complete') reportMissing();
     else addEventListener('load', reportMissing, { once: true });
     listen();
+    document.addEventListener('click', onClick, { capture: true, passive: true });
     addEventListener('pagehide', onPageHide);
     addEventListener('pageshow', onPageShow);
     // The page's consent tools (IAB TCF, Google Consent Mode) decide when consent is required.

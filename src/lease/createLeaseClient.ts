@@ -34,7 +34,7 @@ export interface LeaseClient {
   /** When the lease expires unless a heartbeat renews it (ms since the epoch). */
   readonly expires: number | undefined;
   /** Sends a page event about the current lease (fetch keepalive, text/plain JSON, no cookies). */
-  send(type: PoolEvent['type'], targets?: string[]): void;
+  send(type: PoolEvent['type'], more?: Pick<PoolEvent, 'targets' | 'target'>): void;
   /**
    * Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs, and
    * at the pool: a visitor who leaves may still call. With `release` (consent withdrawn) it is released at the pool
@@ -150,8 +150,8 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     if (next && leader) schedule(next.heartbeat * 1000);
   };
 
-  const send = (type: PoolEvent['type'], sent?: string[]): void => {
-    if (lease) post(url(`/${lease.session}/events`), sent ? { type, page: page(), targets: sent } : { type, page: page() });
+  const send = (type: PoolEvent['type'], more?: Pick<PoolEvent, 'targets' | 'target'>): void => {
+    if (lease) post(url(`/${lease.session}/events`), { type, page: page(), ...more });
   };
 
   const withLock = (name: string, fn: () => Promise<void>): Promise<void> =>

@@ -28,11 +28,14 @@ export interface Heartbeat {
   numbers?: Record<string, string>;
 }
 
-/** POST {endpoint}/sessions/{session}/events, by sendBeacon as text/plain JSON. */
+/** POST {endpoint}/sessions/{session}/events, by fetch keepalive as text/plain JSON. */
 export interface PoolEvent {
-  type: 'pageview' | 'pagehide' | 'missing_target' | 'vitals';
+  type: 'pageview' | 'pagehide' | 'missing_target' | 'vitals' | 'click';
   page: string;
+  /** missing_target: the site numbers not found on the page. */
   targets?: string[];
+  /** click: the site number of the link clicked. */
+  target?: string;
 }
 
 /** The server chooses ttl and heartbeat; the client keeps them within these bounds (seconds). */

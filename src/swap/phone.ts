@@ -57,7 +57,7 @@ const trunkOf = (cc: string): string => TRUNKS[cc] ?? (NO_TRUNK.test(cc) ? '' : 
  * `+1 (555) 555-0123`, or nationally with an ISO `country` (`020 123 4567`, `"NL"`). Reports anything else as a
  * config error (throws from the npm API) and returns undefined.
  */
-export function parsePhone(written: unknown, country?: string): Phone | undefined {
+export function parsePhone(written: unknown, country?: string, quiet?: boolean): Phone | undefined {
   const text = String(written).trim();
   let digits = text.replace(/\D/g, '');
   let cc: string | undefined;
@@ -75,7 +75,9 @@ export function parsePhone(written: unknown, country?: string): Phone | undefine
   }
   return RegExp(`^\\+?[\\d${SEPARATORS}]+$`).test(text) && cc && nsn.length > 3 && (cc + nsn).length < 16
     ? { cc, nsn }
-    : void invalid(`"${text.slice(0, 40)}" is not a phone number` + (cc ? '' : ' (write it as +CC…, or pass a known country)'));
+    : quiet
+      ? undefined
+      : void invalid(`"${text.slice(0, 40)}" is not a phone number` + (cc ? '' : ' (write it as +CC…, or pass a known country)'));
 }
 
 /**

@@ -14,7 +14,7 @@ const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 300);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The reference pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
-const startPool = async () => {
+export const startPool = async () => {
   const read = (path) => JSON.parse(readFileSync(root + path, 'utf8'));
   // The tests' site has its own tracking numbers (07xx, 08xx): one number stands for one site number.
   const config = read('test/e2e/pool.config.json');
@@ -217,6 +217,47 @@ async function memory(browser, base) {
   ];
 }
 
+/**
+ * The click-to-call listener on clicks elsewhere: 10,000 clicks on ordinary links (in 1,000 links' markup) in one
+ * page, alternately with callswap running and destroyed (its listener gone), 5 rounds each after warm-up passes;
+ * each measure the fastest of four passes, the figures their medians. One page, so both sides share its JIT state.
+ */
+export async function clicks(browser, base) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/test/e2e/pages/init-stub.html?utm_source=google&utm_medium=cpc`);
+  await page.waitForFunction(() => !document.getElementById('n').textContent.includes('0018'));
+  await page.evaluate(() => {
+    const nav = document.createElement('nav');
+    nav.innerHTML = Array.from({ length: 1000 }, (_, i) => `<a href="/products/${i}"><span>Product ${i}</span></a>`).join(' ');
+    document.body.append(nav);
+    // The page's own handler keeps the clicks from navigating.
+    nav.addEventListener('click', (e) => e.preventDefault());
+    const spans = nav.querySelectorAll('span');
+    window.clickPass = () => {
+      const started = performance.now();
+      for (let i = 0; i < 10_000; i++) spans[(i * 7919) % spans.length].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+      return performance.now() - started;
+    };
+    for (let i = 0; i < 4; i++) window.clickPass();
+  });
+  const measure = () => page.evaluate(() => Math.min(window.clickPass(), window.clickPass(), window.clickPass(), window.clickPass()));
+  const withIt = [];
+  const without = [];
+  for (let i = 0; i < 5; i++) {
+    withIt.push(await measure());
+    await page.evaluate(() => window.callswap('destroy'));
+    without.push(await measure());
+    await page.evaluate(() => window.callswap('init', { site: 'e2e', endpoint: '/v1', numbers: ['+44 20 7946 0018'] }));
+    await page.waitForFunction(() => !document.getElementById('n').textContent.includes('0018'));
+  }
+  await page.close();
+  const [a, b] = [median(without), median(withIt)];
+  return [
+    { name: '10,000 clicks on ordinary links without / with callswap (median of 5)', value: `${a.toFixed(1)} / ${b.toFixed(1)} ms` },
+    { name: 'the click listener per click elsewhere', value: `${(((b - a) / 10_000) * 1000).toFixed(2)} µs`, goal: 'nothing measurable' },
+  ];
+}
+
 export async function benchPage() {
   const pool = await startPool();
   const browser = await launch();
@@ -227,6 +268,7 @@ export async function benchPage() {
       ...(await vitals(browser, pool.base)),
       ...(await network(browser, pool.base)),
       ...(await memory(browser, pool.base)),
+      ...(await clicks(browser, pool.base)),
     ];
   } finally {
     await browser.close();

@@ -16,8 +16,8 @@ const read = (path) => readFileSync(new URL(path, root));
  * just above its measured size: any growth fails the build until someone decides it is worth it.
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 12600],
-  ['dist/index.js', '`callswap` (everything)', 11776],
+  ['dist/callswap.min.js', 'script tag', 12800],
+  ['dist/index.js', '`callswap` (everything)', 11904],
   ['dist/source.js', '`callswap/source`', 2304],
   ['dist/swap.js', '`callswap/swap`', 3392],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],

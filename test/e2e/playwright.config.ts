@@ -9,6 +9,8 @@ const port = Number(process.env.E2E_PORT || 4173);
 export const poolPort = Number(process.env.E2E_POOL_PORT || 4174);
 /** The pool server's operator token in these tests. */
 export const ADMIN_TOKEN = 'e2e-admin-token';
+/** The Twilio auth token the pool server verifies webhooks with in these tests. */
+export const TWILIO_AUTH_TOKEN = 'e2e-twilio-token';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export default defineConfig({
@@ -53,7 +55,7 @@ export default defineConfig({
       cwd: root,
       url: `http://127.0.0.1:${poolPort}/health`,
       reuseExistingServer: !process.env.CI,
-      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN },
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN },
     },
   ],
 });

@@ -17,13 +17,20 @@ const server = setupServer(
     expect(validator('LeaseRequest')(body)).toBe(true);
     return HttpResponse.json({ session: 'sess-init-0001', numbers: { '+31201234567': '+31207654321' }, ttl: 1800, heartbeat: 60 }, { status: 201, headers: CORS });
   }),
-  http.post(`${ENDPOINT}/sessions/:id/events`, () => new HttpResponse(null, { status: 204, headers: CORS })),
+  http.post(`${ENDPOINT}/sessions/:id/events`, async ({ request }) => {
+    const body = JSON.parse(await request.text());
+    // (The Object.prototype test's inherited property would fail this validator, not the SDK's request.)
+    if (!('evil' in {})) expect(validator('Event')(body), JSON.stringify(body)).toBe(true);
+    poolEvents.push(body);
+    return new HttpResponse(null, { status: 204, headers: CORS });
+  }),
   http.delete(`${ENDPOINT}/sessions/:id`, ({ params }) => {
     released.push(params.id as string);
     return new HttpResponse(null, { status: 204, headers: CORS });
   }),
 );
 let released: string[] = [];
+let poolEvents: { type: string; target?: string }[] = [];
 
 const BASE: Config = { site: 'demo', numbers: ['+31 20 123 4567'], endpoint: ENDPOINT, static: { paid_search: '+31 20 555 0000', brand: '+31 20 555 1111' } };
 let instances: Instance[] = [];
@@ -44,6 +51,7 @@ beforeEach(() => {
   for (const origin in paused) delete paused[origin];
   leases = [];
   released = [];
+  poolEvents = [];
   localStorage.clear();
   document.cookie.split('; ').forEach((c) => (document.cookie = `${c.split('=')[0]}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`));
   delete (window as { dataLayer?: unknown }).dataLayer;
@@ -361,4 +369,47 @@ test('the debug badge shows the facts, is ignored by the swap, and goes away', a
   expect(badge.textContent).toContain('missing   none');
   remove();
   expect(document.querySelector('[role=status]')).toBeNull();
+});
+
+describe('click-to-call', () => {
+  const click = (selector: string) => document.querySelector(selector)!.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+
+  test('a tap on a tel: link to the tracking number: a click event, a dataLayer push, a pool event', async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    const instance = start();
+    await until(() => text() == 'Bel 020 765 4321');
+    const clicks: unknown[] = [];
+    instance.on('click', (e) => clicks.push(e));
+    // On the link's inner element, as a finger lands.
+    click('#call span');
+    await until(() => clicks.length == 1);
+    expect(clicks).toEqual([{ number: '+31207654321', target: '+31201234567', kind: 'tel' }]);
+    expect(dataLayer.filter((e) => (e as { event: string }).event == 'callswap.click')).toEqual([
+      { event: 'callswap.click', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
+    ]);
+    await until(() => poolEvents.some((e) => e.type == 'click'));
+    expect(poolEvents.find((e) => e.type == 'click')).toEqual({ type: 'click', page: '/', target: '+31201234567' });
+  });
+
+  test('sms: with several recipients, callto:, the site\'s own number; ordinary links and other numbers are nothing', async () => {
+    const instance = start({ endpoint: undefined }, '?utm_source=newsletter&utm_medium=email');
+    const clicks: { number: string; kind: string }[] = [];
+    instance.on('click', (e) => clicks.push(e));
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      '<a id="sms" href="sms:+15555550100,%2B31201234567?body=hi">text us</a><a id="callto" href="callto:+31-20-123-4567">call</a>' +
+        '<a id="plain" href="/contact">contact</a><a id="other" href="tel:+31209999999">other</a><a id="bad" href="tel:%E0%A4%A">bad</a><a id="none">x</a>',
+    );
+    for (const id of ['sms', 'callto', 'plain', 'other', 'bad', 'none', 'n']) click(`#${id}`);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(clicks).toEqual([
+      { number: '+31201234567', target: '+31201234567', kind: 'sms' },
+      { number: '+31201234567', target: '+31201234567', kind: 'tel' },
+    ]);
+    instance.destroy();
+    click('#callto');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(clicks).toHaveLength(2);
+  });
 });

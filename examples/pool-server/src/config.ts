@@ -6,6 +6,10 @@ import { Ajv } from 'ajv';
 export interface SiteConfig {
   /** Origins whose pages may use the public API for this site (besides the server's own); `["*"]` allows any. */
   allowedOrigins?: string[];
+  /** What a call is worth in the ad platforms' conversion files. */
+  conversion?: { name: string; value: number; currency: string };
+  /** The time zone of the conversion files: an offset (`+0100`) or an IANA name (`Europe/Amsterdam`). Default +0000. */
+  timeZone?: string;
   /** Site number (E.164) → its pools: rule pool name or channel → tracking numbers; `default` for the rest. */
   numbers: Record<string, { pools: Record<string, string[]> }>;
 }
@@ -31,6 +35,8 @@ export interface PoolConfig {
   /** Requests per window per IP (any endpoint) and per visitor (leases) before 429. */
   rateLimit: { perIp: number; perVisitor: number; windowSeconds: number };
   sites: Record<string, SiteConfig>;
+  /** A site whose first number takes the calls to tracking numbers no pool knows (else they are rejected). */
+  fallback?: string;
 }
 
 const seconds = (fallback: number, max = 31_536_000) => ({ type: 'integer', minimum: 0, maximum: max, default: fallback });
@@ -53,6 +59,7 @@ const SCHEMA = {
     attributionWindow: seconds(86_400),
     retentionDays: positive(90, 3650),
     allowedOrigins: { ...ORIGINS, default: [] },
+    fallback: { type: 'string' },
     rateLimit: {
       type: 'object',
       additionalProperties: false,
@@ -69,6 +76,17 @@ const SCHEMA = {
         required: ['numbers'],
         properties: {
           allowedOrigins: ORIGINS,
+          conversion: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 100 },
+              value: { type: 'number', minimum: 0, default: 0 },
+              currency: { type: 'string', pattern: '^[A-Z]{3}$', default: 'EUR' },
+            },
+          },
+          timeZone: { type: 'string', pattern: '^([+-](0\\d|1[0-4])[0-5]\\d|[A-Za-z_]+(/[A-Za-z_+-]+)*)$' },
           numbers: {
             type: 'object',
             minProperties: 1,
@@ -113,6 +131,16 @@ export function checkConfig(raw: unknown, file = 'config'): PoolConfig {
     fail(`"${at || 'the file'}" ${e!.message}`);
   }
   const checked = config as PoolConfig;
+  if (checked.fallback != null && !Object.hasOwn(checked.sites, checked.fallback)) fail(`"fallback" names no site: "${checked.fallback}"`);
+  for (const [site, { timeZone }] of Object.entries(checked.sites)) {
+    if (timeZone && !/^[+-]/.test(timeZone)) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone });
+      } catch {
+        fail(`"sites.${site}.timeZone" is not a time zone: "${timeZone}"`);
+      }
+    }
+  }
   // A tracking number stands for one site number in one pool, or a call could not be attributed (and the pool's
   // order of free numbers would have two places for it).
   const seen = new Map<string, string>();

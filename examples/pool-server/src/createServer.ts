@@ -1,5 +1,6 @@
 // The reference pool server: one Fastify instance, a plugin per concern, each in src/routes/ named after its URLs'
-// first segment after /v1 (sessions, calls, stats; health and demo outside the API), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
+// first segment after /v1 (sessions, calls, stats, conversions, telephony; health and demo outside the API), the
+// store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
 // (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and
 // pino logs that hold no phone number, visitor id or full IP.
 import { randomBytes } from 'node:crypto';
@@ -10,11 +11,13 @@ import type { PoolConfig } from './config.js';
 import { clientKey, maskIp } from './net.js';
 import { createPool, type PoolLogic } from './pool.js';
 import calls from './routes/calls.js';
+import conversions from './routes/conversions.js';
 import demo, { type DemoOptions } from './routes/demo.js';
 import health from './routes/health.js';
 import { addSchemas } from './routes/openapi.js';
 import sessions from './routes/sessions.js';
 import stats from './routes/stats.js';
+import telephony from './routes/telephony.js';
 import type { Store } from './store/store.js';
 
 declare module 'fastify' {
@@ -23,7 +26,8 @@ declare module 'fastify' {
     store: Store;
     pool: PoolLogic;
     adminToken: string | undefined;
-    /** The server's public origin (PUBLIC_URL) when it sits behind a proxy; else each request's own. */
+    /** The server's public URL and origin (PUBLIC_URL) when it sits behind a proxy; else each request's own. */
+    publicUrl: string | undefined;
     publicOrigin: string | undefined;
     /** True once SIGTERM came: /ready says 503 so a load balancer stops sending requests. */
     stopping: boolean;
@@ -39,8 +43,10 @@ export interface ServerOptions {
   adminToken?: string;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe (TRUST_PROXY). */
   trustProxy?: FastifyServerOptions['trustProxy'];
-  /** The public URL when behind a proxy (PUBLIC_URL): its origin counts as the server's own. */
+  /** The public URL when behind a proxy (PUBLIC_URL): its origin counts as the server's own, and Twilio signs it. */
   publicUrl?: string;
+  /** TWILIO_AUTH_TOKEN: verifies Twilio's webhooks; without it they are refused. */
+  twilioAuthToken?: string;
   demo?: DemoOptions;
   /** pino options, or false for no logs. */
   logger?: FastifyServerOptions['logger'];
@@ -89,6 +95,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   fastify.decorate('store', store);
   fastify.decorate('pool', createPool(config, store));
   fastify.decorate('adminToken', options.adminToken || undefined);
+  fastify.decorate('publicUrl', options.publicUrl);
   fastify.decorate('publicOrigin', options.publicUrl ? new URL(options.publicUrl).origin : undefined);
   fastify.decorate('stopping', false);
   addSchemas(fastify);
@@ -146,6 +153,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await fastify.register(sessions, { prefix: '/v1/sessions' });
   await fastify.register(calls, { prefix: '/v1' });
   await fastify.register(stats, { prefix: '/v1' });
+  await fastify.register(conversions, { prefix: '/v1' });
+  await fastify.register(telephony, { prefix: '/v1/telephony', twilioAuthToken: options.twilioAuthToken });
   if (options.demo) await fastify.register(demo, options.demo);
 
   await fastify.pool.sync();

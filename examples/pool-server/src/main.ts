@@ -5,7 +5,8 @@
 //   REDIS_URL    share the pool (and rate limits) between processes through Redis; in memory when unset
 //   ADMIN_TOKEN  the bearer token of the operator API (/v1/calls, /v1/stats); off when unset
 //   TRUST_PROXY  believe X-Forwarded-For from these proxies: true, a hop count, or addresses/CIDRs (comma-separated)
-//   PUBLIC_URL   the server's public URL when behind a proxy (its origin is the server's own for CORS)
+//   PUBLIC_URL   the server's public URL when behind a proxy (its origin is the server's own for CORS; Twilio signs it)
+//   TWILIO_AUTH_TOKEN  verifies Twilio's webhooks (/v1/telephony/twilio/*); without it they are refused
 //   DEMO=1       serve the demo site and dist/, make an admin token when none is set and hand it to the demo's pages
 //   STATIC       files to serve as "prefix=dir,prefix=dir" (the end-to-end tests serve the repository)
 //   LOG_LEVEL    pino level (info); QUIET=1 logs warnings only
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     adminToken,
     trustProxy: trustProxy(env.TRUST_PROXY) as ServerOptions['trustProxy'],
     publicUrl: env.PUBLIC_URL,
+    twilioAuthToken: env.TWILIO_AUTH_TOKEN,
     logger: env.QUIET ? { level: 'warn' } : { level: env.LOG_LEVEL || 'info' },
     demo: statics
       ? { statics: statics.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]), shareToken: demo && !env.ADMIN_TOKEN }

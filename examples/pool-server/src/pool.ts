@@ -32,6 +32,9 @@ export interface CallInput {
 export interface Stats {
   site: string;
   sessions: Record<string, number>;
+  /** Clicks on tel:/sms: links per channel, and calls per channel ("(none)": no visit held the number). */
+  clicks: Record<string, number>;
+  calls: Record<string, number>;
   pools: Record<string, { size: number; held: number }>;
   exhausted: number;
   missingTargets: Record<string, string[]>;
@@ -88,6 +91,10 @@ export function createPool(config: PoolConfig, store: Store) {
     return key;
   };
 
+  /** Tracking number → the site number it stands for. */
+  const owners = new Map<string, string>();
+  for (const [, { numbers }] of sites) for (const [target, { pools }] of Object.entries(numbers)) for (const list of Object.values(pools)) for (const n of list) owners.set(n, target);
+
   /** Every pool of every site: its key → its numbers, for the store. */
   const allPools = (): Map<string, string[]> => {
     const out = new Map<string, string[]>();
@@ -104,6 +111,15 @@ export function createPool(config: PoolConfig, store: Store) {
 
     /** Registers the configured pools with the store (at start). */
     sync: () => store.syncPools(allPools()),
+
+    /**
+     * Where a call to `number` goes: the site number it stands for; for a number no pool knows, the fallback site's
+     * first number when the config names one; else nowhere.
+     */
+    forward(number: string): string | undefined {
+      const fallback = config.fallback != null ? sites.get(config.fallback) : undefined;
+      return owners.get(number) ?? (fallback && Object.keys(fallback.numbers)[0]);
+    },
 
     /** Leases numbers for a visit. `ip` is the client's address (already normalised); it is kept only hashed. */
     async lease(request: LeaseRequest, ip: string, allowed?: string[]): Promise<LeaseResult> {
@@ -142,7 +158,7 @@ export function createPool(config: PoolConfig, store: Store) {
     release: (id: string, allowed?: string[]) => store.release(id, { keep, sites: allowed }),
 
     /** A page event of a live or recent session. */
-    async event(id: string, event: { type: string; page: string; targets?: string[]; name?: string; value?: number }, allowed?: string[]) {
+    async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number }, allowed?: string[]) {
       const session = await store.getSession(id);
       if (!session) return 'unknown' as const;
       if (allowed && !allowed.includes(session.site)) return 'forbidden' as const;
@@ -151,6 +167,7 @@ export function createPool(config: PoolConfig, store: Store) {
         if (known.length) await store.addMissing(session.site, event.page, known);
       }
       if (event.type == 'vitals' && event.name && typeof event.value == 'number') await store.addVital(session.site, event.name, event.value);
+      if (event.type == 'click') await store.count(session.site, { [`clicks|${session.source.channel}`]: 1 }, await store.now());
       return 'ok' as const;
     },
 
@@ -171,6 +188,11 @@ export function createPool(config: PoolConfig, store: Store) {
       };
       await store.addCall(call);
       if (call.site) await store.count(call.site, { [`calls|${call.source!.channel}`]: 1 }, at);
+      else {
+        // Not attributed: counted for the site the number belongs to, if any.
+        const site = [...sites].find(([, s]) => Object.hasOwn(s.numbers, owners.get(input.to) ?? ''))?.[0];
+        if (site) await store.count(site, { 'calls|(none)': 1 }, at);
+      }
       return call;
     },
 
@@ -192,15 +214,21 @@ export function createPool(config: PoolConfig, store: Store) {
         entry.held += held[key] ?? 0;
       }
       const sessions: Record<string, number> = {};
+      const clicks: Record<string, number> = {};
+      const calls: Record<string, number> = {};
       let exhausted = 0;
       for (const [field, n] of Object.entries(counters)) {
         const [kind, name] = field.split('|') as [string, string];
         if (kind == 'sessions') sessions[name] = n;
+        if (kind == 'clicks') clicks[name] = n;
+        if (kind == 'calls') calls[name] = n;
         if (kind == 'exhausted') exhausted += n;
       }
       return {
         site: siteId,
         sessions,
+        clicks,
+        calls,
         pools,
         exhausted,
         missingTargets: Object.fromEntries(Object.entries(missing).map(([page, counts]) => [page, Object.keys(counts)])),

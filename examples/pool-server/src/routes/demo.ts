@@ -12,9 +12,12 @@ export interface DemoOptions {
 }
 
 export default async function demo(fastify: FastifyInstance, { statics, shareToken }: DemoOptions): Promise<void> {
-  statics.forEach(([prefix, dir], i) =>
+  // Directories under one prefix are tried in order (the demo site, then the repository behind it).
+  const byPrefix = new Map<string, string[]>();
+  for (const [prefix, dir] of statics) byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), resolve(dir)]);
+  [...byPrefix].forEach(([prefix, roots], i) =>
     fastify.register(fastifyStatic, {
-      root: resolve(dir),
+      root: roots.length == 1 ? roots[0]! : roots,
       prefix,
       decorateReply: i == 0,
       cacheControl: false,

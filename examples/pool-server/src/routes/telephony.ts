@@ -1,0 +1,69 @@
+// /v1/telephony/twilio/*: Twilio's voice webhook (a call comes in on a tracking number: record it against the visit
+// that held the number, and forward it to the site number it stands for) and its status callback (how the call
+// ended, how long it lasted). Every request must carry a valid X-Twilio-Signature: HMAC-SHA1, keyed with the
+// account's auth token, over the full URL Twilio requested followed by each POST parameter's name and value in
+// name order, base64 — https://www.twilio.com/docs/usage/webhooks/webhooks-security
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface TelephonyOptions {
+  /** TWILIO_AUTH_TOKEN: without it every webhook is refused. */
+  twilioAuthToken?: string;
+}
+
+type Form = Record<string, string | string[]>;
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const xml = (body: string) => `<Response>${body}</Response>`;
+const escape = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Twilio's signature of a request: the URL, then each parameter's name and value(s), names in byte order. */
+export const twilioSignature = (token: string, url: string, params: Form): string =>
+  createHmac('sha1', token)
+    .update(
+      Object.keys(params)
+        .sort()
+        .reduce((text, name) => text + [params[name]!].flat().map((value) => name + value).join(''), url),
+    )
+    .digest('base64');
+
+export default async function telephony(fastify: FastifyInstance, { twilioAuthToken }: TelephonyOptions): Promise<void> {
+  const { pool } = fastify;
+  await fastify.register(formbody);
+
+  /** The URL Twilio requested: the public URL behind a proxy (PUBLIC_URL), else this request's own. */
+  const requested = (request: FastifyRequest): string => (fastify.publicUrl ? new URL(request.url, fastify.publicUrl).href : `${request.protocol}://${request.host}${request.url}`);
+
+  // Refused before anything is read from the body: a request without a valid signature is not Twilio's.
+  fastify.addHook('preHandler', async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply) => {
+    const given = request.headers['x-twilio-signature'];
+    const body = request.body && typeof request.body == 'object' ? request.body : {};
+    const expected = twilioAuthToken && twilioSignature(twilioAuthToken, requested(request), body);
+    const ok = typeof given == 'string' && !!expected && given.length == expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+    if (!ok) return reply.code(403).send({ error: 'forbidden', message: twilioAuthToken ? 'X-Twilio-Signature is missing or wrong' : 'TWILIO_AUTH_TOKEN is not set' });
+  });
+
+  const field = (body: Form, name: string): string => String([body[name] ?? ''].flat()[0]);
+
+  fastify.post<{ Body: Form }>('/twilio/voice', { config: { rateLimit: false } }, async (request, reply) => {
+    const to = field(request.body, 'To');
+    const from = field(request.body, 'From');
+    const sid = field(request.body, 'CallSid');
+    reply.type('text/xml');
+    if (!E164.test(to)) return xml('<Reject/>');
+    // Twilio may deliver a webhook twice: one call, one record.
+    const call = (sid && (await fastify.store.findCall(sid))) || (await pool.recordCall({ to, ...(E164.test(from) && { from }), ...(sid && { ref: sid }), status: 'ringing' }));
+    request.log.info({ reqId: request.id, site: call.site, channel: call.source?.channel, attributed: !!call.session }, 'call');
+    const target = pool.forward(to);
+    return xml(target ? `<Dial callerId="${escape(to)}">${escape(target)}</Dial>` : '<Reject/>');
+  });
+
+  fastify.post<{ Body: Form }>('/twilio/status', { config: { rateLimit: false } }, async (request, reply) => {
+    const sid = field(request.body, 'CallSid');
+    const duration = Number(field(request.body, 'CallDuration'));
+    const status = field(request.body, 'CallStatus').slice(0, 32);
+    if (sid) await fastify.store.updateCall(sid, { ...(status && { status }), ...(Number.isInteger(duration) && duration >= 0 && { duration }) });
+    return reply.code(204).send();
+  });
+}

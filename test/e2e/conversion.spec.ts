@@ -1,0 +1,60 @@
+import { createHmac } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import { ADMIN_TOKEN, TWILIO_AUTH_TOKEN, poolPort } from './playwright.config';
+
+// From an ad click to a conversion in the ad platform's file: a visit from a Google ad in Chromium leases a number
+// and taps it; Twilio's webhook (signed as Twilio documents) calls that number and is forwarded to the site number;
+// the status callback adds the duration; the Google Ads file holds the visit's gclid at the call's time.
+test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
+
+const base = `http://127.0.0.1:${poolPort}`;
+const sign = (url: string, params: Record<string, string>) =>
+  createHmac('sha1', TWILIO_AUTH_TOKEN)
+    .update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''))
+    .digest('base64');
+
+test('an ad visit, a tap, a forwarded call with its duration, and the conversion in the Google Ads file', async ({ page, request }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const events: { type: string; target?: string }[] = [];
+  page.on('request', (r) => r.url().endsWith('/events') && events.push(JSON.parse(r.postData() || '{}')));
+  await page.goto('/test/e2e/pages/init-stub.html?utm_source=google&utm_medium=cpc&utm_campaign=winter&gclid=EAIaIQobChMI-e2e_conversion');
+  const link = page.locator('#call');
+  await expect(link).toHaveAttribute('href', /^tel:\+4420794607\d\d$/);
+  const tracking = (await link.getAttribute('href'))!.slice(4);
+  await page.evaluate(() => ((window as any).dataLayer = []));
+  // The tap: a click event for the page, a dataLayer push, an event to the pool (the link keeps its page here).
+  await page.evaluate(() => document.getElementById('call')!.addEventListener('click', (e) => e.preventDefault()));
+  const clicked = page.evaluate(() => new Promise((resolve) => (window as any).callswap('on', 'click', resolve)));
+  await link.click();
+  expect(await clicked).toEqual({ number: tracking, target: '+442079460018', kind: 'tel' });
+  expect(await page.evaluate(() => (window as any).dataLayer.filter((e: { event: string }) => e.event == 'callswap.click'))).toEqual([
+    { event: 'callswap.click', callswap: { number: tracking, target: '+442079460018', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: 'winter' } },
+  ]);
+  await expect.poll(() => events.filter((e) => e.type == 'click')).toEqual([{ type: 'click', page: '/test/e2e/pages/init-stub.html', target: '+442079460018' }]);
+
+  // The call, as Twilio would send it.
+  const sid = `CA${Date.now().toString(16).padEnd(32, '0')}`;
+  const call = { AccountSid: 'AC0123', CallSid: sid, From: '+447700900123', To: tracking, Direction: 'inbound', CallStatus: 'ringing' };
+  const url = `${base}/v1/telephony/twilio/voice`;
+  const refused = await request.post(url, { form: call, headers: { 'x-twilio-signature': sign(url, { ...call, From: '+447700900999' }) } });
+  expect(refused.status()).toBe(403);
+  const answered = await request.post(url, { form: call, headers: { 'x-twilio-signature': sign(url, call) } });
+  expect(answered.status()).toBe(200);
+  expect(await answered.text()).toBe(`<Response><Dial callerId="${tracking}">+442079460018</Dial></Response>`);
+  const statusUrl = `${base}/v1/telephony/twilio/status`;
+  const status = { AccountSid: 'AC0123', CallSid: sid, CallStatus: 'completed', CallDuration: '187' };
+  expect((await request.post(statusUrl, { form: status, headers: { 'x-twilio-signature': sign(statusUrl, status) } })).status()).toBe(204);
+
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const recorded = (await (await request.get('/v1/calls?site=e2e', { headers: admin })).json()).find((c: { ref?: string }) => c.ref == sid);
+  expect(recorded).toMatchObject({ to: tracking, duration: 187, status: 'completed', source: { campaign: 'winter', clickIds: { gclid: 'EAIaIQobChMI-e2e_conversion' } } });
+  const file = await (await request.get('/v1/conversions.csv?site=e2e&provider=google_ads&minDuration=60', { headers: admin })).text();
+  const lines = file.split('\r\n');
+  expect(lines.slice(0, 2)).toEqual(['Parameters:TimeZone=Europe/London', 'Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency']);
+  const time = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/London', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(recorded.at));
+  expect(lines).toContain(`EAIaIQobChMI-e2e_conversion,Phone call,${time},30,GBP`);
+  const stats = await (await request.get('/v1/stats?site=e2e', { headers: admin })).json();
+  expect(stats.clicks.paid_search).toBeGreaterThanOrEqual(1);
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,250 @@
+// @vitest-environment node
+// Calls into the pool and conversions out: Twilio's voice webhook and status callback (signed as Twilio documents
+// it), the generic calls API, and the offline conversion files for Google Ads and Microsoft Advertising.
+import { createHmac } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import type { PoolConfig } from '../../examples/pool-server/src/config';
+import { conversionFile, formatTime } from '../../examples/pool-server/src/conversions';
+import { createServer } from '../../examples/pool-server/src/createServer';
+import { twilioSignature } from '../../examples/pool-server/src/routes/telephony';
+import { createMemoryStore } from '../../examples/pool-server/src/store/memory';
+import type { Call } from '../../examples/pool-server/src/store/store';
+import { validator } from '../protocol';
+import { MAIN, OTHER, source, testConfig } from './fixtures';
+
+const TOKEN = 'admin-token-0123456789';
+const TWILIO = 'twilio-auth-token-abc';
+const ADMIN = { authorization: `Bearer ${TOKEN}` };
+
+/** Twilio's algorithm, written here from its documentation (not the server's code): URL, then name+value sorted. */
+const sign = (url: string, params: Record<string, string>, token = TWILIO) =>
+  createHmac('sha1', token)
+    .update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''))
+    .digest('base64');
+
+const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string | null; publicUrl?: string } = {}) =>
+  createServer({
+    config: testConfig({
+      ...config,
+      sites: {
+        ...testConfig().sites,
+        demo: { ...testConfig().sites.demo!, conversion: { name: 'Phone call', value: 25, currency: 'EUR' }, timeZone: 'Europe/Amsterdam' },
+        ...config.sites,
+      },
+    }),
+    store: createMemoryStore(),
+    adminToken: TOKEN,
+    twilioAuthToken: options.twilio === null ? undefined : (options.twilio ?? TWILIO),
+    publicUrl: options.publicUrl,
+  });
+type App = Awaited<ReturnType<typeof make>>;
+
+const lease = async (app: App, clickIds: Record<string, string> = { gclid: 'Cj0KCQ-test_gclid' }, channel = 'paid_search') => {
+  const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: `visitor-${Math.random().toString(36).slice(2, 10)}`, targets: [MAIN, OTHER], source: { ...source(channel), clickIds }, page: '/' } });
+  expect(res.statusCode).toBe(201);
+  return res.json() as { session: string; numbers: Record<string, string> };
+};
+
+/** A webhook as Twilio sends it: form-encoded, signed over the URL it requested. */
+const twilio = (app: App, path: string, params: Record<string, string>, options: { signature?: string; host?: string; url?: string } = {}) => {
+  const host = options.host ?? 'pool.test';
+  const url = options.url ?? `http://${host}${path}`;
+  return app.inject({
+    method: 'POST',
+    url: path,
+    headers: { host, 'content-type': 'application/x-www-form-urlencoded', ...(options.signature !== '' && { 'x-twilio-signature': options.signature ?? sign(url, params) }) },
+    payload: new URLSearchParams(params).toString(),
+  });
+};
+const voice = (to: string, extra: Record<string, string> = {}) => ({ CallSid: `CA${Math.random().toString(16).slice(2).padEnd(32, '0')}`, AccountSid: 'AC123', To: to, From: '+447700900123', Direction: 'inbound', CallStatus: 'ringing', ...extra });
+
+describe('Twilio', () => {
+  test("the signature follows Twilio's documented example", () => {
+    // https://www.twilio.com/docs/usage/webhooks/webhooks-security: auth token 12345, this URL and these parameters.
+    const params = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
+    expect(twilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', params)).toBe('GvWf1cFY/Q7PnoempGyD5oXAezc=');
+    expect(sign('https://mycompany.com/myapp.php?foo=1&bar=2', params, '12345')).toBe('GvWf1cFY/Q7PnoempGyD5oXAezc=');
+  });
+
+  test('a signed voice webhook records the call against the visit and forwards it to the site number', async () => {
+    const app = await make();
+    const { session, numbers } = await lease(app);
+    const params = voice(numbers[MAIN]!);
+    const res = await twilio(app, '/v1/telephony/twilio/voice', params);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/xml/);
+    expect(res.body).toBe(`<Response><Dial callerId="${numbers[MAIN]}">${MAIN}</Dial></Response>`);
+    const [call] = (await app.inject({ url: '/v1/calls', headers: ADMIN })).json();
+    expect(call).toMatchObject({ to: numbers[MAIN], from: '+447700900123', session, target: MAIN, ref: params.CallSid, source: { channel: 'paid_search', clickIds: { gclid: 'Cj0KCQ-test_gclid' } } });
+    expect(validator('Call')(call)).toBe(true);
+    // Twilio delivering the same webhook again records no second call.
+    expect((await twilio(app, '/v1/telephony/twilio/voice', params)).statusCode).toBe(200);
+    expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()).toHaveLength(1);
+    // The status callback adds how it ended and how long it lasted.
+    const status = { CallSid: params.CallSid, CallStatus: 'completed', CallDuration: '95', To: numbers[MAIN]! };
+    expect((await twilio(app, '/v1/telephony/twilio/status', status)).statusCode).toBe(204);
+    expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()[0]).toMatchObject({ status: 'completed', duration: 95 });
+    expect((await app.inject({ url: '/v1/stats?site=demo', headers: ADMIN })).json().calls).toEqual({ paid_search: 1 });
+  });
+
+  test.each([
+    ['no signature', ''],
+    ['a wrong signature', 'bm90IGEgc2lnbmF0dXJl'],
+    ['a signature of other parameters', sign('http://pool.test/v1/telephony/twilio/voice', { To: '+442079460999' })],
+  ])('%s: 403, nothing recorded, nothing forwarded', async (_, signature) => {
+    const app = await make();
+    const { numbers } = await lease(app);
+    for (const path of ['/v1/telephony/twilio/voice', '/v1/telephony/twilio/status']) {
+      const res = await twilio(app, path, voice(numbers[MAIN]!), { signature });
+      expect(res.statusCode).toBe(403);
+      expect(res.body).not.toContain('Dial');
+    }
+    expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()).toEqual([]);
+  });
+
+  test('without TWILIO_AUTH_TOKEN every webhook is refused', async () => {
+    const app = await make({}, { twilio: null });
+    const res = await twilio(app, '/v1/telephony/twilio/voice', voice('+442079460101'));
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toMatch(/TWILIO_AUTH_TOKEN/);
+  });
+
+  test('behind a proxy the signature is over PUBLIC_URL, as Twilio requested it', async () => {
+    const app = await make({}, { publicUrl: 'https://calls.example.com' });
+    const { numbers } = await lease(app);
+    const params = voice(numbers[MAIN]!);
+    const path = '/v1/telephony/twilio/voice?account=main';
+    expect((await twilio(app, path, params, { host: 'internal:8080', url: `https://calls.example.com${path}` })).statusCode).toBe(200);
+    expect((await twilio(app, path, params, { host: 'internal:8080', url: `http://internal:8080${path}` })).statusCode).toBe(403);
+  });
+
+  test('a number no pool knows is rejected, or forwarded to the fallback site\'s first number', async () => {
+    const unknown = voice('+442079469999');
+    expect((await twilio(await make(), '/v1/telephony/twilio/voice', unknown)).body).toBe('<Response><Reject/></Response>');
+    expect((await twilio(await make({ fallback: 'demo' }), '/v1/telephony/twilio/voice', unknown)).body).toBe(`<Response><Dial callerId="+442079469999">${MAIN}</Dial></Response>`);
+    // A number of a pool that no visit holds now still goes to its own site number, unattributed.
+    const app = await make();
+    const free = await twilio(app, '/v1/telephony/twilio/voice', voice('+442079460551'));
+    expect(free.body).toBe(`<Response><Dial callerId="+442079460551">${OTHER}</Dial></Response>`);
+    expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()[0].session).toBeUndefined();
+  });
+
+  test('prototype names and junk in the form are refused or ignored, never a 5xx', async () => {
+    const app = await make();
+    for (const params of [{ __proto__: 'x', To: '+442079460101' } as Record<string, string>, { constructor: 'x', To: 'constructor' }, { To: '<Dial>+1</Dial>' }, {}]) {
+      const res = await twilio(app, '/v1/telephony/twilio/voice', params);
+      expect(res.statusCode).toBeLessThan(500);
+      if (res.statusCode == 200) expect(res.body).toMatch(/^<Response>(<Reject\/>|<Dial callerId="\+\d+">\+\d+<\/Dial>)<\/Response>$/);
+    }
+  });
+});
+
+describe('the generic calls API', () => {
+  test('POST /v1/calls takes duration and status', async () => {
+    const app = await make();
+    const { numbers } = await lease(app);
+    const res = await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to: numbers[MAIN], duration: 42, status: 'completed' } });
+    expect(res.json()).toMatchObject({ duration: 42, status: 'completed' });
+  });
+});
+
+describe('conversion files', () => {
+  const call = (at: string, clickIds: Record<string, string>, extra: Partial<Call> = {}): Call => ({
+    id: Math.random().toString(36),
+    to: '+442079460101',
+    at,
+    site: 'demo',
+    target: MAIN,
+    session: 'sess-1234567890',
+    source: { ...source('paid_search'), clickIds },
+    duration: 60,
+    ...extra,
+  });
+  const options = { provider: 'google_ads' as const, name: 'Phone call', value: 25, currency: 'EUR', minDuration: 30, timeZone: '+0000' };
+
+  test("Google Ads: Google's template, one row per attributed call with a gclid that lasted long enough", () => {
+    const file = conversionFile(
+      [
+        call('2026-12-01T10:00:00.000Z', { gclid: 'CjwKCAiA_first' }),
+        call('2026-12-01T09:00:00.000Z', { gclid: 'CjwKCAiA_earlier' }),
+        call('2026-12-01T11:00:00.000Z', { gclid: 'too-short' }, { duration: 10 }),
+        call('2026-12-01T12:00:00.000Z', { gclid: 'no-duration-yet' }, { duration: undefined }),
+        call('2026-12-01T13:00:00.000Z', { msclkid: 'bing-only' }),
+        call('2026-12-01T14:00:00.000Z', { gclid: 'unattributed' }, { session: undefined }),
+        call('2026-12-01T15:00:00.000Z', { gclid: '=HYPERLINK("http://evil")' }),
+      ],
+      options,
+    );
+    expect(file).toBe(
+      'Parameters:TimeZone=+0000\r\n' +
+        'Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\r\n' +
+        'CjwKCAiA_earlier,Phone call,2026-12-01 09:00:00,25,EUR\r\n' +
+        'CjwKCAiA_first,Phone call,2026-12-01 10:00:00,25,EUR\r\n',
+    );
+  });
+
+  test('GBRAID and WBRAID clicks go in the same file under their own columns', () => {
+    const file = conversionFile([call('2026-12-01T10:00:00Z', { gclid: 'G1' }), call('2026-12-01T11:00:00Z', { gbraid: 'B1' }), call('2026-12-01T12:00:00Z', { wbraid: 'W1' })], options);
+    expect(file.split('\r\n')).toEqual([
+      'Parameters:TimeZone=+0000',
+      'Google Click ID,GBRAID,WBRAID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency',
+      'G1,,,Phone call,2026-12-01 10:00:00,25,EUR',
+      ',B1,,Phone call,2026-12-01 11:00:00,25,EUR',
+      ',,W1,Phone call,2026-12-01 12:00:00,25,EUR',
+      '',
+    ]);
+  });
+
+  test('Microsoft Advertising: the msclkid under Microsoft Click ID', () => {
+    const file = conversionFile([call('2026-12-01T10:00:00Z', { msclkid: 'a1b2c3d4e5' }), call('2026-12-01T11:00:00Z', { gclid: 'google-only' })], { ...options, provider: 'microsoft_ads', name: 'Call, "qualified"' });
+    expect(file.split('\r\n')).toEqual([
+      'Parameters:TimeZone=+0000',
+      'Microsoft Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency',
+      'a1b2c3d4e5,"Call, ""qualified""",2026-12-01 10:00:00,25,EUR',
+      '',
+    ]);
+  });
+
+  test('times are written in the site\'s zone: an offset, or an IANA name across a daylight saving change', () => {
+    expect(formatTime(Date.parse('2026-12-01T23:30:00Z'), '+0130')).toBe('2026-12-02 01:00:00');
+    expect(formatTime(Date.parse('2026-12-01T01:30:00Z'), '-0500')).toBe('2026-11-30 20:30:00');
+    expect(formatTime(Date.parse('2026-07-01T12:00:00Z'), 'Europe/Amsterdam')).toBe('2026-07-01 14:00:00');
+    expect(formatTime(Date.parse('2026-12-01T12:00:00Z'), 'Europe/Amsterdam')).toBe('2026-12-01 13:00:00');
+  });
+
+  test('GET /v1/conversions.csv: the admin token, the site\'s name, value, currency and zone; filters by since and minDuration', async () => {
+    const app = await make();
+    const { numbers } = await lease(app, { gclid: 'Cj0KCQ-visit_one' });
+    const params = voice(numbers[MAIN]!);
+    await twilio(app, '/v1/telephony/twilio/voice', params);
+    await twilio(app, '/v1/telephony/twilio/status', { CallSid: params.CallSid, CallStatus: 'completed', CallDuration: '75' });
+    expect((await app.inject({ url: '/v1/conversions.csv?site=demo' })).statusCode).toBe(401);
+    const res = await app.inject({ url: '/v1/conversions.csv?site=demo&provider=google_ads&minDuration=60', headers: ADMIN });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const lines = res.body.split('\r\n');
+    expect(lines.slice(0, 2)).toEqual(['Parameters:TimeZone=Europe/Amsterdam', 'Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency']);
+    expect(lines[2]).toMatch(/^Cj0KCQ-visit_one,Phone call,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,25,EUR$/);
+    expect((await app.inject({ url: '/v1/conversions.csv?site=demo&minDuration=120', headers: ADMIN })).body.split('\r\n')).toHaveLength(3);
+    expect((await app.inject({ url: `/v1/conversions.csv?site=demo&since=${new Date(Date.now() + 60_000).toISOString()}`, headers: ADMIN })).body.split('\r\n')).toHaveLength(3);
+    expect((await app.inject({ url: '/v1/conversions.csv?site=demo&name=Qualified%20call', headers: ADMIN })).body).toContain(',Qualified call,');
+    for (const url of ['/v1/conversions.csv?site=demo&provider=meta', '/v1/conversions.csv?site=demo&minDuration=-1', '/v1/conversions.csv?site=demo&since=yesterday', '/v1/conversions.csv']) {
+      expect((await app.inject({ url, headers: ADMIN })).statusCode).toBe(400);
+    }
+    expect((await app.inject({ url: '/v1/conversions.csv?site=nope', headers: ADMIN })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/conversions.csv?site=other', headers: ADMIN })).statusCode).toBe(400);
+  });
+});
+
+describe('clicks', () => {
+  test('a click event is counted per channel in /v1/stats', async () => {
+    const app = await make();
+    const { session } = await lease(app);
+    const event = await app.inject({ method: 'POST', url: `/v1/sessions/${session}/events`, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ type: 'click', page: '/', target: MAIN }) });
+    expect(event.statusCode).toBe(204);
+    const stats = (await app.inject({ url: '/v1/stats?site=demo', headers: ADMIN })).json();
+    expect(stats.clicks).toEqual({ paid_search: 1 });
+    expect(validator('Stats')(stats)).toBe(true);
+  });
+});
