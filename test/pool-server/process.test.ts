@@ -214,6 +214,37 @@ describe('start', () => {
   });
 });
 
+describe('the demo (npm start)', () => {
+  test('builds only what changed (nothing here: npm test built both), prints a line per lease and per call', async () => {
+    const port = freePort();
+    const child = spawn(process.execPath, ['examples/pool-server/start.mjs'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN_TOKEN }, stdio: 'pipe' });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    try {
+      await expect.poll(() => output, { timeout: 15_000 }).toContain('callswap pool server on');
+      expect(output).toContain('SDK: up to date');
+      expect(output).toContain('server: up to date');
+      const base = `http://127.0.0.1:${port}`;
+      const lease = await (await fetch(`${base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE })).json();
+      await fetch(`${base}/v1/calls`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ to: lease.numbers[MAIN] }) });
+      await expect.poll(() => output).toMatch(/\d\d:\d\d:\d\d call +demo {2}attributed to paid_search\n/);
+      expect(output).toMatch(/\d\d:\d\d:\d\d lease +demo {2}paid_search: 2 numbers\n/);
+      // No JSON line per request.
+      expect(output).not.toContain('{"level"');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 30_000);
+
+  test('LOG=json gives pino JSON lines instead', async () => {
+    const server = await startPoolServer({ DEMO: '1', QUIET: '', LOG: 'json' });
+    started.push(server);
+    await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE });
+    await expect.poll(() => server.output.text).toMatch(/\{"level":30,[^\n]*"msg":"lease"\}/);
+  });
+});
+
 describe('two processes on one Redis', () => {
   test('share the rate limits: the limit per address holds across processes', async () => {
     const redis = await startRedis();

@@ -1,6 +1,6 @@
 // The reference pool server: one Fastify instance, a plugin per concern, each in src/routes/ named after its URLs'
-// first segment after /v1 (sessions, calls, stats, conversions, telephony; health and demo outside the API), the
-// store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
+// first segment after /v1 (sessions, calls, stats, conversions, telephony, report, sites; health, dashboard and demo
+// outside the API), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
 // (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and
 // pino logs that hold no phone number, visitor id or full IP.
 import { randomBytes } from 'node:crypto';
@@ -12,10 +12,13 @@ import { clientKey, maskIp } from './net.js';
 import { createPool, type PoolLogic } from './pool.js';
 import calls from './routes/calls.js';
 import conversions from './routes/conversions.js';
+import dashboard from './routes/dashboard.js';
 import demo, { type DemoOptions } from './routes/demo.js';
 import health from './routes/health.js';
 import { addSchemas } from './routes/openapi.js';
+import reports from './routes/report.js';
 import sessions from './routes/sessions.js';
+import sites from './routes/sites.js';
 import stats from './routes/stats.js';
 import telephony from './routes/telephony.js';
 import type { Store } from './store/store.js';
@@ -154,12 +157,19 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await fastify.register(calls, { prefix: '/v1' });
   await fastify.register(stats, { prefix: '/v1' });
   await fastify.register(conversions, { prefix: '/v1' });
+  await fastify.register(reports, { prefix: '/v1' });
+  await fastify.register(sites, { prefix: '/v1' });
+  await fastify.register(dashboard);
   await fastify.register(telephony, { prefix: '/v1/telephony', twilioAuthToken: options.twilioAuthToken });
   if (options.demo) await fastify.register(demo, options.demo);
 
   await fastify.pool.sync();
-  const sweeper = setInterval(() => fastify.pool.sweep().catch((e) => fastify.log.warn({ err: { message: e.message } }, 'sweep failed')), SWEEP_EVERY);
-  sweeper.unref();
-  fastify.addHook('onClose', async () => clearInterval(sweeper));
+  // Once a minute: ended sessions and old calls dropped, the pools sampled for the dashboard's pool health.
+  const tick = () =>
+    Promise.all([fastify.pool.sweep(), fastify.pool.sample()]).catch((e) => fastify.log.warn({ err: { message: e.message } }, 'sweep or sample failed'));
+  void tick();
+  const ticker = setInterval(tick, SWEEP_EVERY);
+  ticker.unref();
+  fastify.addHook('onClose', async () => clearInterval(ticker));
   return fastify;
 }

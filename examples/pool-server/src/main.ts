@@ -9,6 +9,7 @@
 //   TWILIO_AUTH_TOKEN  verifies Twilio's webhooks (/v1/telephony/twilio/*); without it they are refused
 //   DEMO=1       serve the demo site and dist/, make an admin token when none is set and hand it to the demo's pages
 //   STATIC       files to serve as "prefix=dir,prefix=dir" (the end-to-end tests serve the repository)
+//   LOG          json (pino's JSON lines, the default) or short (a line per lease, release, call and error; the demo's)
 //   LOG_LEVEL    pino level (info); QUIET=1 logs warnings only
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,29 @@ const STOP_TIMEOUT = 10_000;
 /** TRUST_PROXY as Fastify's trustProxy: true, a hop count, or addresses and CIDRs. */
 const trustProxy = (value: string | undefined): boolean | number | string[] =>
   !value ? false : value == 'true' ? true : /^\d+$/.test(value) ? Number(value) : value.split(',').map((s) => s.trim());
+
+/** The demo's log: one short line per lease, release and call, and errors; pino's JSON lines in, text out. */
+const shortLines = {
+  write(line: string): void {
+    try {
+      const entry = JSON.parse(line);
+      const time = new Date(entry.time).toTimeString().slice(0, 8);
+      const text =
+        entry.msg == 'lease'
+          ? `${entry.site}  ${entry.channel}: ${entry.numbers} number${entry.numbers == 1 ? '' : 's'}${entry.none ? `, ${entry.none} without (pool busy)` : ''}`
+          : entry.msg == 'call'
+            ? `${entry.site ?? 'unknown number'}  ${entry.attributed ? `attributed to ${entry.channel}` : 'not attributed'}`
+            : entry.msg == 'release'
+              ? `${entry.site}  released (consent withdrawn)`
+              : entry.level >= 40
+                ? `${entry.msg}${entry.err ? `: ${entry.err.message}` : ''}`
+                : '';
+      if (text) process.stdout.write(`${time} ${entry.level >= 50 ? 'error  ' : entry.level >= 40 ? 'warning' : entry.msg.padEnd(7)} ${text}\n`);
+    } catch {
+      process.stdout.write(line);
+    }
+  },
+};
 
 /** Resolves once `server` accepted no connection for DRAIN_QUIET ms (or DRAIN_MAX passed). */
 const drain = (server: Server): Promise<void> =>
@@ -67,7 +91,10 @@ async function main(): Promise<void> {
     trustProxy: trustProxy(env.TRUST_PROXY) as ServerOptions['trustProxy'],
     publicUrl: env.PUBLIC_URL,
     twilioAuthToken: env.TWILIO_AUTH_TOKEN,
-    logger: env.QUIET ? { level: 'warn' } : { level: env.LOG_LEVEL || 'info' },
+    logger: {
+      level: env.QUIET ? 'warn' : env.LOG_LEVEL || 'info',
+      ...((env.LOG ?? (demo ? 'short' : 'json')) == 'short' && { stream: shortLines }),
+    },
     demo: statics
       ? { statics: statics.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string]), shareToken: demo && !env.ADMIN_TOKEN }
       : undefined,

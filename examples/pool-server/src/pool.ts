@@ -95,6 +95,15 @@ export function createPool(config: PoolConfig, store: Store) {
   const owners = new Map<string, string>();
   for (const [, { numbers }] of sites) for (const [target, { pools }] of Object.entries(numbers)) for (const list of Object.values(pools)) for (const n of list) owners.set(n, target);
 
+  /**
+   * The pools of a site, one per site number and pool name: `id` (`name@target`) names it in the counters, `key` in
+   * the store.
+   */
+  const poolsOf = (siteId: string): { id: string; name: string; target: string; key: string; size: number }[] =>
+    Object.entries(sites.get(siteId)?.numbers ?? {}).flatMap(([target, { pools }]) =>
+      Object.entries(pools).map(([name, list]) => ({ id: `${name}@${target}`, name, target, key: poolKey(siteId, target, name), size: list.length })),
+    );
+
   /** Every pool of every site: its key → its numbers, for the store. */
   const allPools = (): Map<string, string[]> => {
     const out = new Map<string, string[]>();
@@ -143,11 +152,17 @@ export function createPool(config: PoolConfig, store: Store) {
       if ('limited' in outcome) return { error: 'rate_limited', retryAfter: Math.max(1, Math.ceil(outcome.limited / 1000)) };
       const { session, exhausted } = outcome;
       const counts: Record<string, number> = { [`sessions|${session.source.channel}`]: 1 };
-      for (const target of exhausted) {
-        const name = picks.find((p) => p.target == target)!.name;
-        counts[`exhausted|${name}`] = (counts[`exhausted|${name}`] ?? 0) + 1;
-      }
+      const add = (field: string) => (counts[field] = (counts[field] ?? 0) + 1);
+      // Campaign and keyword names come from visitors: the store caps distinct fields per hour.
+      if (session.source.campaign) add(`campaign|${session.source.campaign.slice(0, 100)}`);
+      if (session.source.term) add(`term|${session.source.term.slice(0, 100)}`);
+      for (const { target, name } of picks) add(`${exhausted.includes(target) ? 'exhausted' : 'leased'}|${name}@${target}`);
       await store.count(request.site, counts, session.created);
+      // A pool that had no number is at its peak right now: recorded as such, not only at the next minute's sample.
+      for (const { target, name, pool: key } of picks.filter((p) => exhausted.includes(p.target))) {
+        const busy = await store.held([key], ms(config.quarantine));
+        await store.peak(request.site, `${name}@${target}`, busy[key] ?? 0, session.created);
+      }
       return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat } };
     },
 
@@ -235,6 +250,33 @@ export function createPool(config: PoolConfig, store: Store) {
         vitals: summarize(vitals),
       };
     },
+
+    poolsOf,
+
+    /**
+     * Once a minute (one process of several does it): per pool, the numbers busy now (held, or resting after a
+     * release: nobody can have them either) as the hour's peak, a minute at full when all were, and the busy
+     * numbers as number-minutes (how long a lease keeps a number, for the sizing advice).
+     */
+    async sample(): Promise<void> {
+      const t = await store.now();
+      if (!(await store.claimMinute(Math.floor(t / 60_000)))) return;
+      for (const siteId of sites.keys()) {
+        const pools = poolsOf(siteId);
+        const held = await store.held(pools.map((p) => p.key), ms(config.quarantine));
+        const counts: Record<string, number> = {};
+        for (const { id, key, size } of pools) {
+          const now = held[key] ?? 0;
+          await store.peak(siteId, id, now, t);
+          if (now) counts[`heldmin|${id}`] = now;
+          if (now >= size) counts[`full|${id}`] = 1;
+        }
+        await store.count(siteId, counts, t);
+      }
+    },
+
+    /** Numbers busy now per pool key: held, or resting after a release. */
+    busy: (keys: string[]) => store.held(keys, ms(config.quarantine)),
 
     /** Drops what the retention settings no longer allow. */
     sweep: () => store.sweep(config.retentionDays * DAY),

@@ -26,6 +26,8 @@ export default async function demo(fastify: FastifyInstance, { statics, shareTok
       setHeaders: (reply) => reply.header('cache-control', 'no-store'),
     }),
   );
+  // Browsers ask for one; the demo has none.
+  fastify.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   if (shareToken) {
     // Only to the demo's own pages: a page elsewhere cannot read it (no CORS), and the fetch metadata a browser
     // sends says where the request comes from.

@@ -38,6 +38,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   const missing = new Map<string, Map<string, Map<string, number>>>();
   const vitals = new Map<string, Map<string, number[]>>();
   const salt = randomBytes(16).toString('base64url');
+  let claimed = -1;
   let order = 0;
 
   const setUntil = (pool: Pool, number: string, until: number): void => {
@@ -199,9 +200,11 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       return session && at <= session.until + grace ? structuredClone(session) : undefined;
     },
 
-    async held(keys) {
+    async held(keys, rest = 0) {
       const t = now();
-      return Object.fromEntries(keys.map((key) => [key, pools.has(key) ? heldNow(pools.get(key)!, t) : 0]));
+      if (!rest) return Object.fromEntries(keys.map((key) => [key, pools.has(key) ? heldNow(pools.get(key)!, t) : 0]));
+      // Resting numbers too: few calls (the dashboard's), so a count over the pool is fine here.
+      return Object.fromEntries(keys.map((key) => [key, [...(pools.get(key)?.until.values() ?? [])].filter((until) => until + rest > t).length]));
     },
 
     async addCall(call) {
@@ -313,6 +316,11 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       for (const map of hours.values()) for (const hour of map.keys()) if (hour + HOUR < cutoff) map.delete(hour);
     },
 
+    async claimMinute(minute) {
+      if (minute <= claimed) return false;
+      claimed = minute;
+      return true;
+    },
     async now() {
       return now();
     },

@@ -12,6 +12,7 @@ declare module 'ioredis' {
     csHolder(key: string, ...args: (string | number)[]): Result<string[] | null, Context>;
     csCount(totals: string, hour: string, hours: string, ...args: (string | number)[]): Result<number, Context>;
     csMissing(key: string, ...args: (string | number)[]): Result<number, Context>;
+    csMinute(key: string, minute: number): Result<number, Context>;
   }
 }
 
@@ -61,6 +62,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
   client.defineCommand('csHolder', { numberOfKeys: 1, lua: lua('holder') });
   client.defineCommand('csCount', { numberOfKeys: 3, lua: lua('count') });
   client.defineCommand('csMissing', { numberOfKeys: 1, lua: lua('missing') });
+  client.defineCommand('csMinute', { numberOfKeys: 1, lua: lua('minute') });
   const k = {
     session: (id: string) => `${prefix}session:${id}`,
     pool: (key: string) => `${prefix}pool:${key}`,
@@ -160,10 +162,10 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
       return list ? toSession(pairs(list)) : undefined;
     },
 
-    async held(keys) {
+    async held(keys, rest = 0) {
       const t = await now();
       const pipeline = client.pipeline();
-      for (const key of keys) pipeline.zcount(k.pool(key), `(${t}`, '+inf');
+      for (const key of keys) pipeline.zcount(k.pool(key), `(${t - rest}`, '+inf');
       const results = (await pipeline.exec()) || [];
       return Object.fromEntries(keys.map((key, i) => [key, Number(results[i]?.[1]) || 0]));
     },
@@ -258,6 +260,9 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
       }
     },
 
+    async claimMinute(minute) {
+      return (await client.csMinute(`${prefix}minute`, minute)) == 1;
+    },
     now,
     async salt() {
       await client.set(k.salt, randomBytes(16).toString('base64url'), 'NX');

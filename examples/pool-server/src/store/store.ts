@@ -96,8 +96,8 @@ export interface Store {
   getSession(id: string): Promise<Session | undefined>;
   /** The session whose holding of `number` began last at or before `at`, if it held it until `at - grace` or later. */
   holderAt(number: string, at: number, grace: number): Promise<Session | undefined>;
-  /** Numbers held now, per pool key. */
-  held(pools: string[]): Promise<Record<string, number>>;
+  /** Numbers held now, per pool key; with `rest` (ms), also those released less than that ago (not free yet). */
+  held(pools: string[], rest?: number): Promise<Record<string, number>>;
   addCall(call: Call): Promise<void>;
   /** Merges `patch` into the call with this provider reference; undefined when there is none. */
   updateCall(ref: string, patch: Partial<Call>): Promise<Call | undefined>;
@@ -118,6 +118,8 @@ export interface Store {
   /** A Core Web Vitals measurement from a page of the site (the last HISTORY per metric are kept). */
   addVital(site: string, name: string, value: number): Promise<void>;
   vitals(site: string): Promise<Record<string, number[]>>;
+  /** True for the first caller of this minute only (across processes): one sample of the pools per minute. */
+  claimMinute(minute: number): Promise<boolean>;
   /** Drops what retention no longer allows: ended sessions past `keep`, calls and counters older than `retention`. */
   sweep(retention: number): Promise<void>;
   /** A random key, made once per store, for hashing client addresses. */
