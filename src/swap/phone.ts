@@ -15,10 +15,17 @@ const NO_TRUNK = /^(29[89]|3[049]|35[012467]|37[12678]|4[578]|420)$/;
 // short for size; elsewhere, write the numbers as +CC….
 const COUNTRIES = 'US1CA1GB44IE353NL31BE32LU352FR33DE49AT43CH41IT39ES34PT351DK45SE46NO47FI358PL48AU61NZ64ZA27';
 
-/** What a written number may contain besides digits (a RegExp character class body). */
-const SEPARATORS = '\\s.\\/()\\-\\u2010-\\u2015\\u2212';
+/** What a written number may contain besides digits (a RegExp character class body); `·` is a middle dot. */
+const SEPARATORS = '\\s.\\/()\\-\\u2010-\\u2015\\u2212\\u00b7';
 /** A run of digits and separators: starts with `+` or a digit, ends with a digit. */
 const RUN = RegExp(`\\+?\\d([\\d${SEPARATORS}]*\\d)?`, 'g');
+/**
+ * Where a run that is no number may be cut into parts: whitespace next to a bracket, slash, dash, dot or middle dot
+ * (in a run, what is neither digit nor whitespace), or a line break (`040 123 4567 (24/7)`,
+ * `020 123 4567 / 06 12345678`, `Kerkstraat 12 - 020 123 4567`). A single separator between digit groups still
+ * binds: `020 123 45678` is one run, and no number.
+ */
+const STRONG = /\n|\s(?=[^\d\s])|(?<=[^\d\s])\s/g;
 /** A letter or digit glued to a run makes it part of a word, a code or a longer number. */
 const GLUED = /[\p{L}\p{N}_]/u;
 /** Text before a run that makes it the tail of an IBAN ("NL91 ABNA 0417 1643 00"). */
@@ -82,16 +89,14 @@ export function parsePhone(written: unknown, country?: string, quiet?: boolean):
 
 /**
  * The digits of a number in each written form: 0 `+31 20 123 4567`; 1 `+31 (0)20 123 4567` (also the common
- * `+31 020 …`); 2 `0031 20 1234567`; 3 nationally, `020 123 4567` or `1-555-555-0123`; 4 North America without the
- * trunk 1, `(555) 555-0123`. The plus forms are keyed with their `+`.
+ * `+31 020 …`); 2 `0031 20 1234567`; 3 `0031 (0)20 1234567`, as common on Dutch sites; 4 nationally,
+ * `020 123 4567` or `1-555-555-0123`; 5 North America without the trunk 1, `(555) 555-0123`. The plus forms are
+ * keyed with their `+`.
  */
-const forms = ({ cc, nsn }: Phone): string[] => [
-  '+' + cc + nsn,
-  '+' + cc + (trunkOf(cc) == '0' ? '0' : '') + nsn,
-  '00' + cc + nsn,
-  trunkOf(cc) + nsn,
-  cc == '1' ? nsn : '-',
-];
+const forms = ({ cc, nsn }: Phone): string[] => {
+  const zero = trunkOf(cc) == '0' ? '0' : '';
+  return ['+' + cc + nsn, '+' + cc + zero + nsn, '00' + cc + nsn, '00' + cc + zero + nsn, trunkOf(cc) + nsn, cc == '1' ? nsn : '-'];
+};
 
 /**
  * The tracking number written like `written`, an occurrence of a site number in form `form`: with as many digits,
@@ -99,7 +104,7 @@ const forms = ({ cc, nsn }: Phone): string[] => [
  */
 const rewrite = (written: string, tracking: Phone, form: number, site: Phone): string => {
   // A national form only works within one country: otherwise the tracking number is written internationally.
-  if (tracking.cc != site.cc && form > 2) form = 0;
+  if (tracking.cc != site.cc && form > 3) form = 0;
   const { cc, nsn } = tracking;
   const digits = forms(tracking)[form]!.replace('+', '');
   let i = 0;
@@ -109,9 +114,9 @@ const rewrite = (written: string, tracking: Phone, form: number, site: Phone): s
   const head = nsn.slice(0, -4);
   const split = head.length > 4 ? -3 : 9;
   const groups = [head.slice(0, split), head.slice(split), nsn.slice(-4)].filter(Boolean);
-  if (form == 1 && trunkOf(cc) == '0') groups[0] = '(0)' + groups[0];
-  if (form == 3) groups[0] = trunkOf(cc) + groups[0];
-  if (form < 3) groups.unshift((form == 2 ? '00' : '+') + cc);
+  if (form % 2 && form < 4 && trunkOf(cc) == '0') groups[0] = '(0)' + groups[0];
+  if (form == 4) groups[0] = trunkOf(cc) + groups[0];
+  if (form < 4) groups.unshift((form > 1 ? '00' : '+') + cc);
   return groups.join(/[^\d+()]/.exec(written.slice(1))?.[0] ?? '');
 };
 
@@ -139,10 +144,12 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
     return [...text.matchAll(RUN)].flatMap(({ 0: whole, index: from }) => {
       const to = from + whole.length;
-      // The run whole first; when it is no number and crosses from one text node into the next, the parts between
-      // such points, longest first (`<span>24/7</span><span>020 123 4567</span>`). Parts of short runs only: a
-      // number with its neighbours is short, and a long run over many tiny nodes would have very many parts.
-      const points = [from, ...bounds.filter((b) => b > from && b < to && to - from < 64), to];
+      // The run whole first; when it is no number, its parts between the points where it crosses from one text node
+      // into the next (`<span>24/7</span><span>020 123 4567</span>`) or may be cut (STRONG), longest first, the way
+      // libphonenumber's matcher extracts inner matches. Parts of short runs only: a number with its neighbours is
+      // short, and a long run (a table of figures, many tiny nodes) would have very many parts.
+      const cuts = to - from < 96 ? [...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)] : [];
+      const points = [from, ...new Set(cuts.sort((a, b) => a - b)), to];
       const found: Match[] = [];
       for (let i = 0, j = 0; i < points.length; i = j > i ? j : i + 1) {
         for (j = points.length; --j > i; ) {

@@ -47,8 +47,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
   const attributes = ['aria-label', 'title', 'alt', 'href'].concat(options.attributes || []);
-  // Only links that dial: the selector filters natively, so a page of ordinary links costs nothing.
-  const selector = attributes.map((name) => (name == 'href' ? '[href^="tel:" i],[href^="sms:" i],[href^="callto:" i]' : `[${name}]`)).join();
+  // Only links that dial: the selector filters natively, so a page of ordinary links costs nothing. (`*=`: a browser
+  // dials `href=" tel:…"` too, and the scheme is checked below.)
+  const selector = attributes.map((name) => (name == 'href' ? '[href*="tel:" i],[href*="sms:" i],[href*="callto:" i]' : `[${name}]`)).join();
   /** Node → attribute name ('' for text) → [original, what we wrote]. */
   const records = new Map<Node, Record<string, [string, string]>>();
   const found = new Set<string>();
@@ -93,13 +94,14 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   const swapAttribute = (element: Element, name: string): void => {
     const value = element.getAttribute(name) || '';
-    // tel:, sms: and callto: links. Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
-    const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : /^((?:tel|sms|callto):(?:\/\/)?)([^;?,]*)/i.exec(value) || [];
+    // tel:, sms: and callto: links, with whitespace around as browsers allow, and an sms: link's every recipient
+    // (`sms:+31…,+31…`). Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
+    const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : /^(\s*(?:tel|sms|callto):(?:\/\/)?)([^;?]*)/i.exec(value) || [];
     const text = scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number;
     const result = text && matcher!.replace(text);
     if (result && !element.closest(ignore)) {
       let out = result[0];
-      if (/%2b/i.test(number)) out = out.replace('+', '%2B');
+      if (/%2b/i.test(number)) out = out.replace(/\+/g, '%2B');
       if (number.includes('%20')) out = out.replace(/ /g, '%20');
       const next = scheme + out + value.slice(scheme.length + number.length);
       if (next != value) write(element, name, next);

@@ -94,3 +94,29 @@ test('open shadow roots are swapped in Chromium too', async ({ page }) => {
   });
   expect(text).toEqual(['Call (555) 555-0199', 'tel:+15555550199', 'Call (555) 555-0199']);
 });
+
+test('the built script tag (dist/callswap.min.js) swaps every snippet of the real-world corpus, and restores it exactly', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => errors.push(m.text()));
+  await page.route('**/corpus.html', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><main></main><script src="/dist/callswap.min.js"></script>' }),
+  );
+  await page.goto('/corpus.html');
+  const results = await page.evaluate(async () => {
+    const { CORPUS, trackingFor } = await import('/test/fixtures/corpus.js' as string);
+    const main = document.querySelector('main')!;
+    const { swapNumbers } = (window as unknown as { callswap: { swapNumbers: typeof import('../../src/swap/swapNumbers').swapNumbers } }).callswap;
+    return (CORPUS as { id: string; country: string; html: string; swaps: number }[]).map(({ id, country, html, swaps }) => {
+      main.innerHTML = html;
+      const before = main.innerHTML;
+      const handle = swapNumbers(main, trackingFor({ numbers: CORPUS.find((s: { id: string }) => s.id == id).numbers }), { country });
+      const count = handle.count;
+      handle.restore();
+      return { id, count, expected: swaps, restored: main.innerHTML == before };
+    });
+  });
+  expect(results.length).toBeGreaterThanOrEqual(120);
+  expect(results.filter((r) => r.count != r.expected || !r.restored)).toEqual([]);
+  expect(errors).toEqual([]);
+});

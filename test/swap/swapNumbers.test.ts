@@ -35,6 +35,13 @@ describe('matching (the written forms of one number)', () => {
     ['06 1234 5678', '06 8765 4321'],
     ['+39 06 1234 5678', '+39 06 8765 4321'],
     ['Call 020 123 4567.', 'Call 020 765 4321.'],
+    // Cut at whitespace next to a separator: two numbers, a note, digits before.
+    ['020 123 4567 / 06 1234 5678', '020 765 4321 / 06 8765 4321'],
+    ['020 123 4567 (24/7)', '020 765 4321 (24/7)'],
+    ['Kerkstraat 12 - 020 123 4567', 'Kerkstraat 12 - 020 765 4321'],
+    ['(555) 555-0123 (9AM - 5PM)', '(555) 555-9876 (9AM - 5PM)'],
+    ['0031 (0)20 1234567', '0031 (0)20 7654321'],
+    ['020·123·4567', '020·765·4321'],
   ])('%s → %s', (written, expected) => {
     expect(m.replace(written)?.[0]).toBe(expected);
   });
@@ -48,7 +55,8 @@ describe('matching (the written forms of one number)', () => {
     ['201234567', 'the national number without its trunk 0'],
     ['+1 020 123 4567', 'another country'],
     ['020 123 456', 'a shorter number'],
-    ['020 123 4567 / 06 1234 5678', 'one run of digits and separators ("/" is one) that is not the number'],
+    ['020 123 45678', 'one run: a single separator between digit groups binds'],
+    ['020 123 4567-8', 'one run: a dash without spaces binds'],
   ])('leaves %s alone (%s)', (written) => {
     expect(m.replace(written)).toBeUndefined();
   });
@@ -62,13 +70,28 @@ describe('matching (the written forms of one number)', () => {
     ['tel:+15555550123;ext=12', 'tel:+15555559876;ext=12'],
     ['sms:+31201234567?body=Hello%20there', 'sms:+31207654321?body=Hello%20there'],
     ['callto://+31201234567', 'callto://+31207654321'],
+    [' tel:+31201234567 ', ' tel:+31207654321 '],
+    ['\ttel:0201234567', '\ttel:0207654321'],
+    ['sms:+31201234567,+15555550123', 'sms:+31207654321,+15555559876'],
+    ['sms:+31611122233,0201234567?body=Hi', 'sms:+31611122233,0207654321?body=Hi'],
+    ['sms:%2B31201234567,%2B15555550123', 'sms:%2B31207654321,%2B15555559876'],
+    ['tel:+31201234567,,12', 'tel:+31207654321,,12'],
   ])('href %s → %s', (href, expected) => {
     const a = page(`<a href="${href}">x</a>`).querySelector('a')!;
     handle = swapNumbers(document.body, { '+31201234567': '+31207654321', '+15555550123': '+15555559876' });
     expect(a.getAttribute('href')).toBe(expected);
   });
 
-  test.each([['mailto:020 123 4567'], ['https://example.com/0201234567'], ['tel:+31201234568'], ['javascript:0201234567']])(
+  test.each([
+    ['mailto:020 123 4567'],
+    ['https://example.com/0201234567'],
+    ['tel:+31201234568'],
+    ['javascript:0201234567'],
+    ['https://hotel:0201234567@example.com/'],
+    ['https://wa.me/31201234567'],
+    ['https://api.whatsapp.com/send?phone=31201234567'],
+    ['x tel:0201234567'],
+  ])(
     'href %s is left alone',
     (href) => {
       const a = page(`<a href="${href}">x</a>`).querySelector('a')!;
