@@ -26,6 +26,8 @@ const RUN = RegExp(`\\+?\\d([\\d${SEPARATORS}]*\\d)?`, 'g');
  * binds: `020 123 45678` is one run, and no number.
  */
 const STRONG = /\n|\s(?=[^\d\s])|(?<=[^\d\s])\s/g;
+/** The digits of a part of a run, and what is between them. */
+const PART = /\+?\d(.*\d)?/s;
 /** A letter or digit glued to a run makes it part of a word, a code or a longer number. */
 const GLUED = /[\p{L}\p{N}_]/u;
 /** Text before a run that makes it the tail of an IBAN ("NL91 ABNA 0417 1643 00"). */
@@ -42,7 +44,11 @@ export type Match = [start: number, end: number, replacement: string, key: strin
 
 /** Finds the site's numbers in strings and writes tracking numbers in their place. */
 export interface Matcher {
-  /** Finds the runs of digits long enough to hold a site number (global): a fast, sound prefilter. */
+  /**
+   * Finds the digits of a site number's national significant number, separators between them allowed (global): a
+   * fast, sound prefilter, since every written form of a number ends with them, and digits of figures, dates and
+   * order numbers seldom hold them.
+   */
   runs: RegExp;
   /**
    * Every occurrence of a site number in `text`, in order. `bounds` are the offsets where one text node of a line
@@ -127,44 +133,46 @@ const rewrite = (written: string, tracking: Phone, form: number, site: Phone): s
 export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
   /** Written digits → tracking number, form, site number, and the site number as E.164 (the match's key). */
   const lookup = new Map<string, [Phone, number, Phone, string]>();
-  let fewest = 20;
+  const nsns = new Set<string>();
   for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
     const site = parsePhone(key, country);
     const tracking = site && parsePhone(value, country);
     if (!tracking) return;
     forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!, e164(site!)]));
-    fewest = Math.min(fewest, site!.nsn.length + (trunkOf(site!.cc) == '0' ? 1 : 0));
+    nsns.add(site!.nsn.split('').join(`[${SEPARATORS}]*`));
   }
-  // A run with as many digits as the shortest written form: one native test spares most text (prices, dates).
-  // One attempt per group of digits, each run taken whole: a number glued to digits of another text node (texts
-  // are searched joined) is still inside the run found.
-  const runs = RegExp(`(?<!\\d)\\d(?:[${SEPARATORS}]*\\d){${fewest - 1}}(?:[${SEPARATORS}]*\\d)*`, 'g');
+  const runs = RegExp([...nsns].join('|') || '(?!)', 'g');
   const find = (text: string, bounds: number[] = []): Match[] => {
     // The character next to an occurrence; none across a node boundary, where nothing glues.
     const glued = (boundary: number, i: number): string => (bounds.includes(boundary) ? '' : text[i] || '');
-    return [...text.matchAll(RUN)].flatMap(({ 0: whole, index: from }) => {
+    /** The occurrence of a site number that is the digits between `start` and `end`, if they are one. */
+    const part = (start: number, end: number) => {
+      const { 0: run, index } = PART.exec(text.slice(start, end)) || { 0: '' };
+      const at = start + index!;
+      end = at + run.length;
+      const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
+      return entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at)) && ([at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match);
+    };
+    const found: Match[] = [];
+    for (const { 0: whole, index: from } of text.matchAll(RUN)) {
       const to = from + whole.length;
       // The run whole first; when it is no number, its parts between the points where it crosses from one text node
       // into the next (`<span>24/7</span><span>020 123 4567</span>`) or may be cut (STRONG), longest first, the way
       // libphonenumber's matcher extracts inner matches. Parts of short runs only: a number with its neighbours is
       // short, and a long run (a table of figures, many tiny nodes) would have very many parts.
-      const cuts = to - from < 96 ? [...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)] : [];
-      const points = [from, ...new Set(cuts.sort((a, b) => a - b)), to];
-      const found: Match[] = [];
-      for (let i = 0, j = 0; i < points.length; i = j > i ? j : i + 1) {
+      const points = [from, ...(whole.length < 96 ? [...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)] : [])];
+      points.sort((a, b) => a - b).push(to);
+      for (let i = 0, j = 0; i < points.length - 1; i = j > i ? j : i + 1) {
         for (j = points.length; --j > i; ) {
-          const { 0: run, index } = /\+?\d(.*\d)?/s.exec(text.slice(points[i], points[j])) || { 0: '' };
-          const at = points[i]! + index!;
-          const end = at + run.length;
-          const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
-          if (entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at))) {
-            found.push([at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]]);
+          const match = part(points[i]!, points[j]!);
+          if (match) {
+            found.push(match);
             break;
           }
         }
       }
-      return found;
-    });
+    }
+    return found;
   };
   return (
     replacements && {

@@ -1,13 +1,11 @@
-// Browser benchmarks against the reference pool server (real Chromium, loopback, bounded): callswap against
-// findAndReplaceDOMText, time to swap, Core Web Vitals with and without callswap, requests per visitor, memory
-// after SPA route changes. Needs `npm run build` and `npm run build:server`. Prints tables.
+// Browser benchmarks against the reference pool server (real Chromium, loopback, bounded): time to swap, Core Web
+// Vitals with and without callswap, requests per visitor, memory after SPA route changes, clicks. Needs `npm run build` and `npm run build:server`. Prints tables.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPoolServer } from '../servers.mjs';
 import { launch, median } from './browser.mjs';
-import { bigPage } from './swap.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 300);
@@ -23,45 +21,6 @@ export const startPool = async () => {
   writeFileSync(file, JSON.stringify(config));
   return startPoolServer({ CONFIG: file, STATIC: `/=${root}examples/site,/=${root}` });
 };
-
-/** callswap and findAndReplaceDOMText doing the same replacement on the 10,000-element page, medians of 7. */
-async function versusFindAndReplace(browser) {
-  const page = await browser.newPage();
-  await page.setContent(bigPage());
-  await page.addScriptTag({ path: `${root}dist/callswap.min.js` });
-  await page.addScriptTag({ path: `${root}node_modules/findandreplacedomtext/src/findAndReplaceDOMText.js` });
-  const result = await page.evaluate(async () => {
-    const ours = [];
-    const theirs = [];
-    // An equivalent regex for the written forms on the page (findAndReplaceDOMText matches across elements too).
-    const find = /(?:\+31 \(0\)|0031|0)20[ -]?123 ?45 ?67/g;
-    // Three warm-ups first, as in swap.mjs: both sides are measured warm.
-    for (let i = -3; i < 7; i++) {
-      await new Promise((r) => setTimeout(r, 0));
-      let t = performance.now();
-      const handle = callswap.swapNumbers(document.body, { '+31 20 123 4567': '+31 20 765 4321' });
-      await handle.ready;
-      if (i >= 0) ours.push(performance.now() - t);
-      // As in swap.mjs: a pass that ended early would look fast.
-      if (handle.count != 100) throw new Error(`swapped ${handle.count} of 100`);
-      handle.restore();
-      await new Promise((r) => setTimeout(r, 0));
-      t = performance.now();
-      const finder = findAndReplaceDOMText(document.body, { find, replace: '020 765 4321' });
-      if (i >= 0) theirs.push(performance.now() - t);
-      finder.revert();
-    }
-    return { ours, theirs };
-  });
-  await page.close();
-  const ours = median(result.ours);
-  const theirs = median(result.theirs);
-  return [
-    { name: 'callswap, 10,000 elements, 100 numbers (median of 7)', value: `${ours.toFixed(1)} ms` },
-    { name: 'findAndReplaceDOMText, same page, equivalent regex', value: `${theirs.toFixed(1)} ms` },
-    { name: 'ratio callswap / findAndReplaceDOMText', value: `${(ours / theirs).toFixed(2)}×` },
-  ];
-}
 
 /**
  * Lease response → swapped DOM on first visits (median of 5, each in a fresh context: one sample swings with the
@@ -263,7 +222,6 @@ export async function benchPage() {
   const browser = await launch();
   try {
     return [
-      ...(await versusFindAndReplace(browser)),
       ...(await timeToSwap(browser, pool.base)),
       ...(await vitals(browser, pool.base)),
       ...(await network(browser, pool.base)),

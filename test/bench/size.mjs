@@ -14,13 +14,14 @@ const read = (path) => readFileSync(new URL(path, root));
  * [artefact, how it is measured, budget in gzip bytes]. The issues started from 5,120 / 1,536 / 2,048 B for the
  * script tag, source and swap; the contracts of #3 and #4 measured larger (see README "Sizes"), so each budget sits
  * just above its measured size: any growth fails the build until someone decides it is worth it. The second wave
- * allowed the script tag 11,605 B + 700 (#15) + 300 (#16) + 250 (#13, swap) = 12,855 B, and the swap 3,369 + 250.
+ * allowed the script tag 11,605 B + 700 (#15) + 300 (#16) + 250 (#13, swap) = 12,855 B, and the swap 3,369 + 250;
+ * the budgets sit just above what was measured after it.
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 12855],
-  ['dist/index.js', '`callswap` (everything)', 12032],
+  ['dist/callswap.min.js', 'script tag', 12832],
+  ['dist/index.js', '`callswap` (everything)', 11984],
   ['dist/source.js', '`callswap/source`', 2304],
-  ['dist/swap.js', '`callswap/swap`', 3456],
+  ['dist/swap.js', '`callswap/swap`', 3424],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],
   ['dist/callswap-debug.js', 'debug badge (loaded only in debug mode)', 1152],
 ];

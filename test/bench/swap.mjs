@@ -1,9 +1,12 @@
 // Swap engine in real Chromium (the built script tag): a 10,000-element page with 100 occurrences of the site's
-// number in several formats. Prints medians of several repetitions measured in one run.
+// number in several formats, and a digit-dense one (an order table) with 100 in the forms a person reads in notes
+// and pairs; callswap against findAndReplaceDOMText on both. Prints medians of several repetitions measured in one
+// run. CALLSWAP_SCRIPT measures another build of the script tag (an older commit's, to compare).
 import { fileURLToPath } from 'node:url';
 import { launch, median } from './browser.mjs';
 
-const SCRIPT = fileURLToPath(new URL('../../dist/callswap.min.js', import.meta.url));
+const SCRIPT = process.env.CALLSWAP_SCRIPT || fileURLToPath(new URL('../../dist/callswap.min.js', import.meta.url));
+const FIND_AND_REPLACE = fileURLToPath(new URL('../../node_modules/findandreplacedomtext/src/findAndReplaceDOMText.js', import.meta.url));
 const FORMATS = ['020 123 4567', '+31 (0)20-123 45 67', '0031201234567', '<span>020</span> 123 4567', '020-1234567'];
 
 /**
@@ -21,6 +24,85 @@ export const bigPage = (dense = true) => {
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>Bench</title></head><body>${html}</main></body></html>`;
 };
+
+/** The site number in the forms of the digit-dense page: with notes, beside another number, after a house number. */
+const DENSE_FORMATS = [
+  '020 123 4567 (24/7)',
+  'Tel: 020 123 4567 / 06 12345678',
+  'Kerkstraat 12 - 020 123 4567',
+  '0031 (0)20 1234567',
+  '020·123·4567',
+  '+31 (0)20-123 45 67',
+  '<b>020</b> 123 4567 (ma–vr 09.00 - 17.00)',
+  '020-1234567 · fax 020-1234568',
+  '0031201234567',
+  '020 123 45 67',
+];
+
+/**
+ * A digit-dense page: an order table of 2,000 rows × 5 elements, where every cell holds digits (article numbers,
+ * EAN codes, prices, dates with times, order numbers, some long enough to look like a phone number to a quick
+ * test), every 20th row with the site number in a form of DENSE_FORMATS: 100 occurrences.
+ */
+export const digitPage = () => {
+  let html = '<main><table>';
+  for (let i = 0; i < 2000; i++) {
+    const note = i % 20 == 0 ? DENSE_FORMATS[(i / 20) % DENSE_FORMATS.length] : `Order 9020${String(1000000 + i * 37).slice(1)} · EAN 871234567${String(1000 + i).slice(1)}`;
+    html += `<tr><td>Art. ${10000 + i}-${i % 7}</td><td>€ ${1 + (i % 90)}.${100 + (i % 900)},95</td><td>${(i % 28) + 1}-${(i % 12) + 1}-2026 ${10 + (i % 12)}:${10 + (i % 50)}</td><td>${note}</td></tr>
+`;
+  }
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Bench</title></head><body>${html}</table></main></body></html>`;
+};
+
+/** For findAndReplaceDOMText: an equivalent regex for the forms on each page, matched across elements as it does. */
+const FINDS = {
+  big: '(?:\\+31 \\(0\\)|0031|0)20[ -]?123 ?45 ?67',
+  dense: '(?:\\+31 \\(0\\)|0031 \\(0\\)|0031|0)20[ ·-]?123[ ·]?45 ?67',
+};
+
+/**
+ * callswap's whole pass until `ready`, the floor and findAndReplaceDOMText, on one page, each in a task of its own,
+ * three warm-ups first, then medians of 7. Both must replace all 100 numbers: a pass that ended early would look
+ * fast.
+ */
+async function versus(find) {
+  const ours = [];
+  const theirs = [];
+  const floor = [];
+  // Long tasks while callswap's measured passes ran (not the warm-ups', not findAndReplaceDOMText's).
+  const tasks = [];
+  const windows = [];
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push(e)));
+  observer.observe({ type: 'longtask' });
+  for (let i = -3; i < 7; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    let t = performance.now();
+    const all = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    let hosts = 0;
+    for (let n = all.nextNode(); n; n = all.nextNode()) n.nodeType == 3 ? n.data.length : n.shadowRoot && hosts++;
+    hosts += document.body.querySelectorAll('[aria-label],[title],[alt],[href*="tel:" i],[href*="sms:" i],[href*="callto:" i]').length;
+    if (i >= 0) floor.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, 0));
+    t = performance.now();
+    const handle = callswap.swapNumbers(document.body, { '+31 20 123 4567': '+31 20 765 4321' });
+    await handle.ready;
+    if (i >= 0) ours.push(performance.now() - t);
+    if (i >= 0) windows.push([t, performance.now()]);
+    if (handle.count != 100) throw new Error(`callswap swapped ${handle.count} of 100`);
+    handle.restore();
+    await new Promise((r) => setTimeout(r, 0));
+    let replaced = 0;
+    t = performance.now();
+    const finder = findAndReplaceDOMText(document.body, { find: RegExp(find, 'g'), replace: (portion) => (portion.index == 0 && replaced++, portion.text) });
+    if (i >= 0) theirs.push(performance.now() - t);
+    if (replaced != 100) throw new Error(`findAndReplaceDOMText replaced ${replaced} of 100`);
+    finder.revert();
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  observer.disconnect();
+  const longTasks = tasks.filter((e) => windows.some(([from, to]) => e.startTime + e.duration > from && e.startTime < to)).map((e) => e.duration);
+  return { ours, theirs, floor, longTasks };
+}
 
 /**
  * In the page: a bare text walk, the floor of the contract and a callswap pass, each in a task of its own (as on a
@@ -54,7 +136,7 @@ async function passes(reps) {
     const all = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     let hosts = 0;
     for (let n = all.nextNode(); n; n = all.nextNode()) n.nodeType == 3 ? (length += n.data.length) : n.shadowRoot && hosts++;
-    hosts += document.body.querySelectorAll('[aria-label],[title],[alt],[href^="tel:" i],[href^="sms:" i],[href^="callto:" i]').length;
+    hosts += document.body.querySelectorAll('[aria-label],[title],[alt],[href*="tel:" i],[href*="sms:" i],[href*="callto:" i]').length;
     if (i >= 0) floor.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 0));
     t = performance.now();
@@ -71,8 +153,32 @@ async function passes(reps) {
   return { bare, floor, swap, firstSlice, longTasks, shift };
 }
 
+/** callswap, the floor and findAndReplaceDOMText on both pages, in one browser run. */
+async function versusFindAndReplace(browser) {
+  const rows = [];
+  for (const [name, html, find] of [
+    ['10,000 elements', bigPage(), FINDS.big],
+    ['digit-dense 10,000 elements', digitPage(), FINDS.dense],
+  ]) {
+    const page = await browser.newPage();
+    await page.setContent(html);
+    await page.addScriptTag({ path: SCRIPT });
+    await page.addScriptTag({ path: FIND_AND_REPLACE });
+    const r = await page.evaluate(versus, find);
+    await page.close();
+    const [ours, theirs, floor] = [median(r.ours), median(r.theirs), median(r.floor)];
+    rows.push(
+      { name: `${name}, 100 numbers: callswap until ready / floor / findAndReplaceDOMText (medians of 7)`, value: `${ours.toFixed(1)} / ${floor.toFixed(1)} / ${theirs.toFixed(1)} ms` },
+      { name: `${name}: ratio callswap / findAndReplaceDOMText`, value: `${(ours / theirs).toFixed(2)}×`, goal: '≤ 1.0×' },
+      { name: `${name}: longest task`, value: `${Math.max(0, ...r.longTasks).toFixed(0)} ms`, goal: 'none > 50 ms' },
+    );
+  }
+  return rows;
+}
+
 export async function benchSwap() {
   const browser = await launch();
+  const against = await versusFindAndReplace(browser);
   const sparsePage = await browser.newPage();
   await sparsePage.setContent(bigPage(false));
   await sparsePage.addScriptTag({ path: SCRIPT });
@@ -136,6 +242,7 @@ export async function benchSwap() {
     { name: 'layout shift (same-length numbers)', value: measured.shift.toFixed(4), goal: '0' },
     { name: '1,000 appended nodes swapped before the next frame', value: `${result.dynamic.swapped} / 1000`, goal: '1000 / 1000' },
     { name: 'JS heap growth over 1,000 swap/restore cycles', value: `${(result.heapGrowth / 1024).toFixed(0)} KiB`, goal: '≈ 0' },
+    ...against,
   ];
 }
 
