@@ -133,6 +133,8 @@ const rewrite = (written: string, tracking: Phone, form: number, site: Phone): s
 export function createMatcher(replacements: Record<string, string>, country?: string): Matcher | undefined {
   /** Written digits → tracking number, form, site number, and the site number as E.164 (the match's key). */
   const lookup = new Map<string, [Phone, number, Phone, string]>();
+  /** Written occurrence → what replaces it: a page writes its number the same way many times. */
+  const rewritten: Record<string, string> = {};
   const nsns = new Set<string>();
   for (const [key, value] of Object.entries(replacements || invalid('replacements must be { siteNumber: trackingNumber }') || {})) {
     const site = parsePhone(key, country);
@@ -151,23 +153,32 @@ export function createMatcher(replacements: Record<string, string>, country?: st
       const at = start + index!;
       end = at + run.length;
       const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
-      return entry && !GLUED.test(glued(at, at - 1) + glued(end, end)) && !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at)) && ([at, end, rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match);
+      return (
+        entry &&
+        !GLUED.test(glued(at, at - 1) + glued(end, end)) &&
+        !IBAN.test(text.slice(at > 40 ? at - 40 : 0, at)) &&
+        ([at, end, rewritten[run] ??= rewrite(run, entry[0], entry[1], entry[2]), entry[3]] as Match)
+      );
     };
     const found: Match[] = [];
     for (const { 0: whole, index: from } of text.matchAll(RUN)) {
       const to = from + whole.length;
-      // The run whole first; when it is no number, its parts between the points where it crosses from one text node
-      // into the next (`<span>24/7</span><span>020 123 4567</span>`) or may be cut (STRONG), longest first, the way
+      const match = part(from, to);
+      if (match) found.push(match);
+      // No number whole: its parts between the points where it crosses from one text node into the next
+      // (`<span>24/7</span><span>020 123 4567</span>`) or may be cut (STRONG), longest first, the way
       // libphonenumber's matcher extracts inner matches. Parts of short runs only: a number with its neighbours is
       // short, and a long run (a table of figures, many tiny nodes) would have very many parts.
-      const points = [from, ...(whole.length < 96 ? [...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)] : [])];
-      points.sort((a, b) => a - b).push(to);
-      for (let i = 0, j = 0; i < points.length - 1; i = j > i ? j : i + 1) {
-        for (j = points.length; --j > i; ) {
-          const match = part(points[i]!, points[j]!);
-          if (match) {
-            found.push(match);
-            break;
+      else if (whole.length < 96) {
+        const points = [from, ...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)];
+        points.sort((a, b) => a - b).push(to);
+        for (let i = 0, j = 0; i < points.length - 1; i = j > i ? j : i + 1) {
+          for (j = points.length; --j > i; ) {
+            const match = part(points[i]!, points[j]!);
+            if (match) {
+              found.push(match);
+              break;
+            }
           }
         }
       }

@@ -18,10 +18,10 @@ const read = (path) => readFileSync(new URL(path, root));
  * the budgets sit just above what was measured after it.
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 12832],
-  ['dist/index.js', '`callswap` (everything)', 11984],
+  ['dist/callswap.min.js', 'script tag', 12848],
+  ['dist/index.js', '`callswap` (everything)', 12000],
   ['dist/source.js', '`callswap/source`', 2304],
-  ['dist/swap.js', '`callswap/swap`', 3424],
+  ['dist/swap.js', '`callswap/swap`', 3448],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],
   ['dist/callswap-debug.js', 'debug badge (loaded only in debug mode)', 1152],
 ];
