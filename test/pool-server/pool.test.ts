@@ -209,6 +209,36 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     expect(await pool.listCalls({ limit: 10 })).toHaveLength(0);
   });
 
+  test('retention follows the last heartbeat and a release: kept past its first end while renewed, dropped at release + window', async () => {
+    const { lease, pool, store, advance, now, redis } = await setup({ attributionWindow: 3600, ttl: 600, quarantine: 0 });
+    const kept = await lease('paid_search');
+    const released = await lease('paid_search');
+    // An hour of heartbeats: both live well past claim + window of the lease.
+    for (let i = 0; i < 12; i++) {
+      advance((i ? 300 : 60) * S);
+      for (const id of [kept.session, released.session]) expect(await pool.heartbeat(id)).toMatchObject({ site: 'demo' });
+    }
+    // Released now: it ends now, its heartbeats' later ends no longer count.
+    const end = await now();
+    expect(await pool.release(released.session)).toMatchObject({ site: 'demo' });
+    if (redis) {
+      // Redis drops each by itself (PEXPIREAT on the store's clock): at the release, and at the last renewal's end.
+      const expiry = async (id: string) => Number(await redis.call('PEXPIRETIME', (await redis.keys(`*session:${id}`))[0]!));
+      // (Redis's clock runs on between the calls: within a second.)
+      expect(Math.abs((await expiry(released.session)) - (end + 3600 * S))).toBeLessThan(1000);
+      expect(Math.abs((await expiry(kept.session)) - (end + (600 + 3600) * S))).toBeLessThan(1000);
+      return;
+    }
+    advance((3600 + 1) * S);
+    await pool.sweep();
+    expect(await store.getSession(released.session)).toBeUndefined();
+    // The other one's last heartbeat was 3601 s ago, its ttl 600: kept till 600 + 3600 s after it.
+    expect(await store.getSession(kept.session)).toBeDefined();
+    advance(600 * S);
+    await pool.sweep();
+    expect(await store.getSession(kept.session)).toBeUndefined();
+  });
+
   test('counters per hour give series and sums over a range; distinct fields per hour are capped', async () => {
     const { store, now, advance } = await setup();
     const t = await now();

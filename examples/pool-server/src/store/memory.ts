@@ -25,7 +25,11 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   const pools = new Map<string, Pool>();
   const owner = new Map<string, string>();
   const sessions = new Map<string, Session>();
-  /** session id → when it may be dropped (ms), and a lazy heap over it. */
+  /**
+   * session id → when it may be dropped (ms), and a lazy heap over it: a session's entry is at or before that time,
+   * so a heartbeat only moves the time here, and the entry goes back in with the later time when it comes up. A
+   * push per heartbeat would keep an entry per heartbeat for the whole attribution window (a day by default).
+   */
   const expires = new Map<string, number>();
   const expiring = createHeap<[number, string]>(byTime);
   const history = new Map<string, { session: string; from: number }[]>();
@@ -83,8 +87,10 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   };
 
   const keepUntil = (id: string, when: number): void => {
+    const due = expires.get(id);
     expires.set(id, when);
-    expiring.push([when, id]);
+    // Sooner (a new session, a release): an entry of its own. Later (a heartbeat): the one in the heap still does.
+    if (due === undefined || when < due) expiring.push([when, id]);
   };
 
   /** An IP's sessions, those that ended dropped when `prune` (or when there are enough to reach `max`). */
@@ -297,7 +303,13 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       const t = now();
       for (let top = expiring.peek(); top && top[0] <= t; top = expiring.peek()) {
         expiring.pop();
-        if (expires.get(top[1]) !== top[0]) continue;
+        const due = expires.get(top[1]);
+        // Dropped already (an entry from before a release), or kept longer since: back in at its time.
+        if (due === undefined || due < top[0]) continue;
+        if (due > top[0]) {
+          expiring.push([due, top[1]]);
+          continue;
+        }
         expires.delete(top[1]);
         const session = sessions.get(top[1]);
         sessions.delete(top[1]);
