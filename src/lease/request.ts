@@ -52,11 +52,11 @@ const readText = async (response: globalThis.Response, signal: AbortSignal): Pro
 };
 
 /**
- * Sends JSON (or nothing) and gives up after `timeout` ms, body included. Never throws: a failure is a result with a
+ * POSTs JSON and gives up after `timeout` ms, body included. Never throws: a failure is a result with a
  * stable code, and `Retry-After` (seconds, at most an hour) when the server sent one; until then every request to
  * this pool answers `backoff` at once.
  */
-export async function request<T = unknown>(url: string, timeout: number, body?: unknown, method = 'POST'): Promise<Response<T>> {
+export async function request<T = unknown>(url: string, timeout: number, body: unknown): Promise<Response<T>> {
   const origin = originOf(url);
   if (Date.now() < (paused[origin] || 0)) return { ok: false, code: 'backoff' };
   // Every browser with optional chaining (what this build needs) has AbortController.
@@ -66,9 +66,9 @@ export async function request<T = unknown>(url: string, timeout: number, body?: 
   try {
     const response = await fetch(url, {
       ...INIT,
-      method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
       signal,
     });
     const status = response.status;
