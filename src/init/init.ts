@@ -10,7 +10,7 @@ import { onConsentSignal } from '../storage/onConsentSignal.js';
 import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
 import { e164, parsePhone } from '../swap/phone.js';
-import { swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
+import { PHONE_LINK, swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
 
 /** What a page configures. */
 export interface Config {
@@ -275,7 +275,7 @@ export function init(config: Config): Instance {
    */
   const onClick = (event: Event): void => {
     const href = (event.target as Element).closest?.('a[href]')?.getAttribute('href');
-    const link = href && /^\s*(tel|callto|sms):([^?]*)/i.exec(href);
+    const link = href && PHONE_LINK.exec(href);
     if (!link) return;
     for (const written of link[2]!.split(',')) {
       let phone;
@@ -287,7 +287,7 @@ export function init(config: Config): Instance {
       const number = phone && e164(phone);
       const target = number && targets.find((t) => t == number || numbers[t] == number);
       if (target) {
-        const kind = /^sms/i.test(link[1]!) ? 'sms' : 'tel';
+        const kind = /sms/i.test(link[1]!) ? 'sms' : 'tel';
         events.emit('click', { number, target, kind });
         push('click', number, target);
         lease?.send('click', { target });

@@ -41,6 +41,13 @@ const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head
  * `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or value that
  * is not a phone number (the script-tag build warns instead), and then changes nothing.
  */
+/**
+ * A tel:, sms: or callto: link: [, its scheme with whitespace before it (as browsers allow) and `//` after, its
+ * number or numbers up to parameters (`;ext=…`) or a query (`?body=…`)]. Shared by the swap and the click listener,
+ * so a tap is seen on every link that is swapped.
+ */
+export const PHONE_LINK = /^(\s*(?:tel|sms|callto):(?:\/\/)?)([^;?]*)/i;
+
 export function swapNumbers(root: Node, replacements: Record<string, string>, options: SwapOptions = {}): SwapHandle {
   const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
@@ -94,7 +101,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     const value = element.getAttribute(name) || '';
     // tel:, sms: and callto: links, with whitespace around as browsers allow, and an sms: link's every recipient
     // (`sms:+31…,+31…`). Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
-    const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : /^(\s*(?:tel|sms|callto):(?:\/\/)?)([^;?]*)/i.exec(value) || [];
+    const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : PHONE_LINK.exec(value) || [];
     const text = scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number;
     const result = text && matcher!.replace(text);
     if (result && !element.closest(ignore)) {

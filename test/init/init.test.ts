@@ -392,24 +392,28 @@ describe('click-to-call', () => {
     expect(poolEvents.find((e) => e.type == 'click')).toEqual({ type: 'click', page: '/', target: '+31201234567' });
   });
 
-  test('sms: with several recipients, callto:, the site\'s own number; ordinary links and other numbers are nothing', async () => {
+  test('sms: with several recipients, callto:, an extension, the site\'s own number; ordinary links and other numbers are nothing', async () => {
     const instance = start({ endpoint: undefined }, '?utm_source=newsletter&utm_medium=email');
     const clicks: { number: string; kind: string }[] = [];
     instance.on('click', (e) => clicks.push(e));
     document.body.insertAdjacentHTML(
       'beforeend',
       '<a id="sms" href="sms:+15555550100,%2B31201234567?body=hi">text us</a><a id="callto" href="callto:+31-20-123-4567">call</a>' +
+        '<a id="skype" href=" callto://+31201234567">skype</a><a id="ext" href="tel:+31201234567;ext=12">ext</a>' +
         '<a id="plain" href="/contact">contact</a><a id="other" href="tel:+31209999999">other</a><a id="bad" href="tel:%E0%A4%A">bad</a><a id="none">x</a>',
     );
-    for (const id of ['sms', 'callto', 'plain', 'other', 'bad', 'none', 'n']) click(`#${id}`);
+    for (const id of ['sms', 'callto', 'skype', 'ext', 'plain', 'other', 'bad', 'none', 'n']) click(`#${id}`);
     await new Promise((r) => setTimeout(r, 20));
+    // Every link the swap engine swaps (callto://, a ;ext= parameter) is a link whose tap counts.
     expect(clicks).toEqual([
       { number: '+31201234567', target: '+31201234567', kind: 'sms' },
+      { number: '+31201234567', target: '+31201234567', kind: 'tel' },
+      { number: '+31201234567', target: '+31201234567', kind: 'tel' },
       { number: '+31201234567', target: '+31201234567', kind: 'tel' },
     ]);
     instance.destroy();
     click('#callto');
     await new Promise((r) => setTimeout(r, 20));
-    expect(clicks).toHaveLength(2);
+    expect(clicks).toHaveLength(4);
   });
 });
