@@ -34,13 +34,6 @@ const SLICE = 30;
 /** Elements that continue a line of text: a number split over them is still one number. */
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
-
-/**
- * Replaces the site's phone numbers under `root` with tracking numbers: in text (also when a number is split over
- * inline elements), in `tel:`/`sms:`/`callto:` hrefs and in text attributes, each in its own format. Writes only
- * `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or value that
- * is not a phone number (the script-tag build warns instead), and then changes nothing.
- */
 /**
  * A tel:, sms: or callto: link: [, its scheme with whitespace before it (as browsers allow) and `//` after, its
  * number or numbers up to parameters (`;ext=…`) or a query (`?body=…`)]. Shared by the swap and the click listener,
@@ -48,6 +41,12 @@ const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head
  */
 export const PHONE_LINK = /^(\s*(?:tel|sms|callto):(?:\/\/)?)([^;?]*)/i;
 
+/**
+ * Replaces the site's phone numbers under `root` with tracking numbers: in text (also when a number is split over
+ * inline elements), in `tel:`/`sms:`/`callto:` hrefs and in text attributes, each in its own format. Writes only
+ * `Text.data` and `setAttribute` with validated numbers, never HTML. Throws a TypeError naming a key or value that
+ * is not a phone number (the script-tag build warns instead), and then changes nothing.
+ */
 export function swapNumbers(root: Node, replacements: Record<string, string>, options: SwapOptions = {}): SwapHandle {
   const { country, observe } = options;
   const ignore = IGNORE + (options.ignore ? ',' + options.ignore : '');
@@ -184,10 +183,10 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
 
   /**
    * Swaps the queued subtrees: text, attributes, open shadow roots. A pass reads every text node once and keeps
-   * them all (testing each for a digit measured slower than searching them all, joined). The pass over the whole root swaps what it read at an element that is not inline (a line
-   * ends there) every 2,000 elements or so, and pauses there after SLICE ms of reading and swapping to go on in a
-   * later task, so a huge page never gets a long task from us; the first slice runs at once, so the top of the page
-   * is swapped before it is painted.
+   * them all (testing each for a digit measured slower than searching them all, joined). The pass over the whole
+   * root swaps what it read at an element that is not inline (a line ends there) every 2,000 elements or so, and
+   * pauses there after SLICE ms of reading and swapping to go on in a later task, so a huge page never gets a long
+   * task from us; the first slice runs at once, so the top of the page is swapped before it is painted.
    */
   const run = (): void => {
     try {
