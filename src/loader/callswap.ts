@@ -26,12 +26,10 @@ const guard =
     try {
       return fn(...args);
     } catch (error) {
-      warn(String(error && (error as Error).message));
+      warnOnce(String(error && (error as Error).message));
       return;
     }
   };
-
-const warn = warnOnce;
 
 const dashed = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
@@ -63,7 +61,7 @@ const fromAttributes = (script: HTMLScriptElement | null): Config | undefined =>
               ? value != 'false'
               : value;
     } catch {
-      warn(`callswap: ${dashed(key)} is not valid JSON`);
+      notice(`${dashed(key)} is not valid JSON`);
     }
   }
   return config as unknown as Config;
@@ -86,7 +84,7 @@ else if (!existing?.version) {
   let consent: unknown;
 
   const start = (config: Config): void => {
-    if (instance) return warn('callswap: init was called more than once; the first config is kept');
+    if (instance) return notice('init was called more than once; the first config is kept');
     instance = init(config);
     for (const [event, fn] of pending) instance.on(event, fn);
     pending = [];
@@ -98,7 +96,7 @@ else if (!existing?.version) {
       if (command == 'init') start(args[0] as Config);
       else if (command == 'on') {
         const [event, fn] = args as [keyof Events, Listener];
-        if (typeof fn != 'function') return warn('callswap: "on" needs an event name and a function');
+        if (typeof fn != 'function') return notice('"on" needs an event name and a function');
         return instance ? instance.on(event, fn) : pending.push([event, fn]);
       } else if (command == 'consent') {
         consent = args[0];
@@ -106,7 +104,7 @@ else if (!existing?.version) {
       } else if (command == 'destroy') {
         instance?.destroy();
         instance = undefined;
-      } else warn(`callswap: unknown command "${String(command)}"`);
+      } else notice(`unknown command "${String(command)}"`);
       return;
     })();
 
