@@ -84,23 +84,18 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
   // Buckets from the range's start; each hour's counters go in the bucket they fall in.
   const first = Math.floor(from / bucket) * bucket;
   const t = Array.from({ length: Math.ceil((to - first) / bucket) }, (_, i) => first + i * bucket);
-  const line = (kind: string) => {
+  /** Per bucket, what each of its hours gives (`of`), folded together (`fold`: a sum, or a peak). */
+  const perBucket = (of: (fields: Record<string, number>) => number, fold: (a: number, b: number) => number) => {
     const values = t.map(() => 0);
     for (const [hour, fields] of Object.entries(series)) {
       const i = Math.floor((Number(hour) - first) / bucket);
-      if (i < 0 || i >= values.length) continue;
-      for (const [field, n] of Object.entries(fields)) if (field.startsWith(kind + '|')) values[i]! += n;
+      if (i >= 0 && i < values.length) values[i] = fold(values[i]!, of(fields));
     }
     return values;
   };
-  const peakLine = (id: string) => {
-    const values = t.map(() => 0);
-    for (const [hour, fields] of Object.entries(series)) {
-      const i = Math.floor((Number(hour) - first) / bucket);
-      if (i >= 0 && i < values.length) values[i] = Math.max(values[i]!, fields[`peak|${id}`] ?? 0);
-    }
-    return values;
-  };
+  const line = (kind: string) =>
+    perBucket((fields) => Object.entries(fields).reduce((n, [field, value]) => (field.startsWith(kind + '|') ? n + value : n), 0), (a, b) => a + b);
+  const peakLine = (id: string) => perBucket((fields) => fields[`peak|${id}`] ?? 0, Math.max);
 
   const ranked = (kind: 'campaign' | 'term') => {
     const byName = new Map<string, { name: string; sessions: number; calls: number }>();
