@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { conversionFile, type Provider } from '../conversions.js';
 import { adminOnly, SITE } from './auth.js';
+import { unknownSite } from './openapi.js';
 
 const DAY = 86_400_000;
 
@@ -38,7 +39,7 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
     async (request, reply) => {
       const { site: id, provider = 'google_ads', name, minDuration, since } = request.query;
       const site = pool.sites.get(id);
-      if (!site) return reply.code(404).send({ error: 'unknown_site', message: `no site "${id}"` });
+      if (!site) return unknownSite(reply, id);
       const conversion = site.conversion;
       if (!name && !conversion) return reply.code(400).send({ error: 'invalid', message: `name the conversion: ?name=…, or "conversion" in the config of site "${id}"` });
       // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back).

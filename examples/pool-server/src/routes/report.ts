@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { report, type Range } from '../report.js';
 import { adminOnly, SITE } from './auth.js';
+import { unknownSite } from './openapi.js';
 
 export default async function reports(fastify: FastifyInstance): Promise<void> {
   const { pool, store, config } = fastify;
@@ -16,7 +17,7 @@ export default async function reports(fastify: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { site, range = '24h' } = request.query;
-      if (!pool.sites.has(site)) return reply.code(404).send({ error: 'unknown_site', message: `no site "${site}"` });
+      if (!pool.sites.has(site)) return unknownSite(reply, site);
       return report(pool, store, site, range, config.ttl);
     },
   );

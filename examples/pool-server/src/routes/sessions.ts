@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientKey } from '../net.js';
 import type { LeaseRequest } from '../pool.js';
 import type { Touched } from '../store/store.js';
-import { ref } from './openapi.js';
+import { ref, unknownSite } from './openapi.js';
 
 const session = { type: 'object', required: ['session'], properties: { session: ref('SessionId') } };
 
@@ -78,7 +78,7 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
         return reply.code(201).send(result.lease);
       }
       if (result.error == 'forbidden') return forbidden(request, reply);
-      if (result.error == 'unknown_site') return reply.code(404).send({ error: 'unknown_site', message: `no site "${request.body.site}"` });
+      if (result.error == 'unknown_site') return unknownSite(reply, request.body.site);
       if (result.error != 'rate_limited') return;
       return reply
         .code(429)
