@@ -91,35 +91,24 @@ export function createPool(config: PoolConfig, store: Store) {
     return key;
   };
 
-  /** Tracking number → the site number it stands for. */
-  const owners = new Map<string, string>();
-  for (const [, { numbers }] of sites) for (const [target, { pools }] of Object.entries(numbers)) for (const list of Object.values(pools)) for (const n of list) owners.set(n, target);
-
   /**
-   * The pools of a site, one per site number and pool name: `id` (`name@target`) names it in the counters, `key` in
-   * the store.
+   * Every pool of every site, one per site number and pool name: `id` (`name@target`) names it in the counters, `key`
+   * in the store.
    */
-  const poolsOf = (siteId: string): { id: string; name: string; target: string; key: string; size: number }[] =>
-    Object.entries(sites.get(siteId)?.numbers ?? {}).flatMap(([target, { pools }]) =>
-      Object.entries(pools).map(([name, list]) => ({ id: `${name}@${target}`, name, target, key: poolKey(siteId, target, name), size: list.length })),
-    );
-
-  /** Every pool of every site: its key → its numbers, for the store. */
-  const allPools = (): Map<string, string[]> => {
-    const out = new Map<string, string[]>();
-    for (const [site, { numbers }] of sites) {
-      for (const [target, { pools }] of Object.entries(numbers)) {
-        for (const [name, list] of Object.entries(pools)) out.set(poolKey(site, target, name), list);
-      }
-    }
-    return out;
-  };
+  const everyPool = [...sites].flatMap(([site, { numbers }]) =>
+    Object.entries(numbers).flatMap(([target, { pools }]) =>
+      Object.entries(pools).map(([name, list]) => ({ site, id: `${name}@${target}`, name, target, key: poolKey(site, target, name), list, size: list.length })),
+    ),
+  );
+  /** Tracking number → its pool (the site, and the site number it stands for). */
+  const owners = new Map(everyPool.flatMap((p) => p.list.map((n) => [n, p] as const)));
+  const poolsOf = (siteId: string) => everyPool.filter((p) => p.site == siteId);
 
   return {
     sites,
 
     /** Registers the configured pools with the store (at start). */
-    sync: () => store.syncPools(allPools()),
+    sync: () => store.syncPools(new Map(everyPool.map((p) => [p.key, p.list]))),
 
     /**
      * Where a call to `number` goes: the site number it stands for; for a number no pool knows, the fallback site's
@@ -127,7 +116,7 @@ export function createPool(config: PoolConfig, store: Store) {
      */
     forward(number: string): string | undefined {
       const fallback = config.fallback != null ? sites.get(config.fallback) : undefined;
-      return owners.get(number) ?? (fallback && Object.keys(fallback.numbers)[0]);
+      return owners.get(number)?.target ?? (fallback && Object.keys(fallback.numbers)[0]);
     },
 
     /** Leases numbers for a visit. `ip` is the client's address (already normalised); it is kept only hashed. */
@@ -205,7 +194,7 @@ export function createPool(config: PoolConfig, store: Store) {
       if (call.site) await store.count(call.site, { [`calls|${call.source!.channel}`]: 1 }, at);
       else {
         // Not attributed: counted for the site the number belongs to, if any.
-        const site = [...sites].find(([, s]) => Object.hasOwn(s.numbers, owners.get(input.to) ?? ''))?.[0];
+        const site = owners.get(input.to)?.site;
         if (site) await store.count(site, { 'calls|(none)': 1 }, at);
       }
       return call;
@@ -215,15 +204,11 @@ export function createPool(config: PoolConfig, store: Store) {
 
     /** Sessions per channel, numbers held per pool now, exhaustion, missing targets, vitals: counters, not scans. */
     async stats(siteId: string): Promise<Stats | undefined> {
-      const site = sites.get(siteId);
-      if (!site) return;
-      const keys: [string, string, number][] = [];
-      for (const [target, { pools }] of Object.entries(site.numbers)) {
-        for (const [name, list] of Object.entries(pools)) keys.push([poolKey(siteId, target, name), name, list.length]);
-      }
-      const [held, counters, missing, vitals] = await Promise.all([store.held(keys.map(([key]) => key)), store.counters(siteId), store.missing(siteId), store.vitals(siteId)]);
+      if (!sites.has(siteId)) return;
+      const keys = poolsOf(siteId);
+      const [held, counters, missing, vitals] = await Promise.all([store.held(keys.map(({ key }) => key)), store.counters(siteId), store.missing(siteId), store.vitals(siteId)]);
       const pools: Stats['pools'] = {};
-      for (const [key, name, size] of keys) {
+      for (const { key, name, size } of keys) {
         const entry = (pools[name] ||= { size: 0, held: 0 });
         entry.size += size;
         entry.held += held[key] ?? 0;
