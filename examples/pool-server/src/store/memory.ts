@@ -2,7 +2,7 @@
 // (Node runs one task at a time and nothing here awaits), so taking a number is atomic without locks.
 import { randomBytes } from 'node:crypto';
 import { createHeap, type Heap } from './heap.js';
-import { HISTORY, HOUR, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 /** One pool: its numbers ordered by when their last holding ends, and a count of those held now. */
 interface Pool {
@@ -248,7 +248,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
     async count(site, fields, at) {
       const total = bucket(totals, site);
-      const hour = bucket(hoursOf(site), Math.floor(at / HOUR) * HOUR);
+      const hour = bucket(hoursOf(site), hourOf(at));
       for (const [field, n] of Object.entries(fields)) {
         add(total, field, n);
         add(hour, field, n);
@@ -271,7 +271,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
     },
 
     async peak(site, pool, held, at) {
-      add(bucket(hoursOf(site), Math.floor(at / HOUR) * HOUR), `peak|${pool}`, held, true);
+      add(bucket(hoursOf(site), hourOf(at)), `peak|${pool}`, held, true);
     },
 
     async addMissing(site, page, targets) {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
-import { HISTORY, HOUR, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -97,7 +97,6 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
   });
   const touched = (out: (string | number)[]): Touched =>
     out[0] == 'ok' ? { site: String(out[1]), until: Number(out[2]) } : (out[0] as 'gone' | 'unknown' | 'forbidden');
-  const hourOf = (at: number) => Math.floor(at / HOUR) * HOUR;
   const readCalls = async (ids: string[]): Promise<Call[]> =>
     ids.length ? ((await client.hmget(k.call, ...ids)).filter(Boolean).map((raw) => JSON.parse(raw!)) as Call[]) : [];
 

@@ -140,3 +140,5 @@ export const MAX_FIELDS = 2000;
 /** Calls kept at most, whatever the retention. */
 export const MAX_CALLS = 100_000;
 export const HOUR = 3_600_000;
+/** The start of the hour `at` falls in (ms): the counters' buckets. */
+export const hourOf = (at: number): number => Math.floor(at / HOUR) * HOUR;
