@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,3 +11,12 @@ export const loadFixture = (name: string): void => {
   document.head.innerHTML = parsed.head.innerHTML;
   document.body.innerHTML = parsed.body.innerHTML;
 };
+
+/**
+ * Twilio's signature of a webhook request, written from its documentation (not the server's code), for the tests that
+ * play Twilio: the URL, then each parameter's name and value, names sorted; HMAC-SHA1 with the auth token, base64.
+ */
+export const twilioSign = (token: string, url: string, params: Record<string, string>): string =>
+  createHmac('sha1', token)
+    .update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''))
+    .digest('base64');

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { expect, test } from '@playwright/test';
+import { twilioSign } from '../helpers';
 import { ADMIN_TOKEN, TWILIO_AUTH_TOKEN, poolPort } from './playwright.config';
 
 // From an ad click to a conversion in the ad platform's file: a visit from a Google ad in Chromium leases a number
@@ -8,10 +8,7 @@ import { ADMIN_TOKEN, TWILIO_AUTH_TOKEN, poolPort } from './playwright.config';
 test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
 
 const base = `http://127.0.0.1:${poolPort}`;
-const sign = (url: string, params: Record<string, string>) =>
-  createHmac('sha1', TWILIO_AUTH_TOKEN)
-    .update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''))
-    .digest('base64');
+const sign = (url: string, params: Record<string, string>) => twilioSign(TWILIO_AUTH_TOKEN, url, params);
 
 test('an ad visit, a tap, a forwarded call with its duration, and the conversion in the Google Ads file', async ({ page, request }) => {
   const errors: string[] = [];

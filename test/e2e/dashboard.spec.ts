@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { twilioSign } from '../helpers';
 // @ts-expect-error plain JS shared with the benchmarks
 import { startPoolServer } from '../servers.mjs';
 
@@ -111,8 +111,7 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
   // The number the visitor sees once the lease is there (before it, the site's own).
   await expect(page.locator('.call-button')).toHaveAttribute('href', /^tel:\+44207946011\d$/);
   const number = (await page.locator('.call-button').getAttribute('href'))!.slice(4);
-  const sign = (url: string, params: Record<string, string>) =>
-    createHmac('sha1', TWILIO).update(url + Object.keys(params).sort().map((k) => k + params[k]).join('')).digest('base64');
+  const sign = (url: string, params: Record<string, string>) => twilioSign(TWILIO, url, params);
   const call = { CallSid: 'CAdashboard0000000000000000000001', To: number, From: '+447700900123', Direction: 'inbound' };
   const voice = `${demo.base}/v1/telephony/twilio/voice`;
   expect((await request.post(voice, { form: call, headers: { 'x-twilio-signature': sign(voice, call) } })).status()).toBe(200);

@@ -1,7 +1,6 @@
 // @vitest-environment node
 // Calls into the pool and conversions out: Twilio's voice webhook and status callback (signed as Twilio documents
 // it), the generic calls API, and the offline conversion files for Google Ads and Microsoft Advertising.
-import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { PoolConfig } from '../../examples/pool-server/src/config';
 import { conversionFile, formatTime } from '../../examples/pool-server/src/conversions';
@@ -9,6 +8,7 @@ import { createServer } from '../../examples/pool-server/src/createServer';
 import { twilioSignature } from '../../examples/pool-server/src/routes/telephony';
 import { createMemoryStore } from '../../examples/pool-server/src/store/memory';
 import type { Call } from '../../examples/pool-server/src/store/store';
+import { twilioSign } from '../helpers';
 import { validator } from '../protocol';
 import { MAIN, OTHER, source, testConfig } from './fixtures';
 
@@ -16,11 +16,7 @@ const TOKEN = 'admin-token-0123456789';
 const TWILIO = 'twilio-auth-token-abc';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
 
-/** Twilio's algorithm, written here from its documentation (not the server's code): URL, then name+value sorted. */
-const sign = (url: string, params: Record<string, string>, token = TWILIO) =>
-  createHmac('sha1', token)
-    .update(url + Object.keys(params).sort().map((k) => k + params[k]).join(''))
-    .digest('base64');
+const sign = (url: string, params: Record<string, string>, token = TWILIO) => twilioSign(token, url, params);
 
 const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string | null; publicUrl?: string } = {}) =>
   createServer({
