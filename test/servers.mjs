@@ -1,12 +1,26 @@
 // Servers the tests and benchmarks start on loopback: the reference pool server (built) and Debian's redis-server.
 // Shared by the pool server's process tests, the demo spec and the benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-/** A random high port on loopback (the servers started with one retry on another when it is taken). */
-export const freePort = () => 20000 + Math.floor(Math.random() * 30000);
+/**
+ * A loopback port that was free a moment ago, drawn from 20000–32767: below Linux's ephemeral range (32768+), so an
+ * outgoing connection of another test cannot hold it (CI once lost a run to one on 43770). The servers started here
+ * still retry on another port when one is taken between this probe and their listen.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise((resolve) => {
+      const probe = createServer().once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
 
 /** The admin token the tests and benchmarks give the servers they start. */
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -16,7 +30,8 @@ export const ADMIN_TOKEN = 'test-admin-token';
  * STATIC, REDIS_URL…) and waits until /health answers. Returns its base URL, the process, what it printed so far
  * and a stop function.
  */
-export async function startPoolServer(env = {}, port = freePort(), { logs = false, tries = 3 } = {}) {
+export async function startPoolServer(env = {}, port = undefined, { logs = false, tries = 3 } = {}) {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(!logs && { QUIET: '1' }), ADMIN_TOKEN, ...env },
@@ -36,14 +51,14 @@ export async function startPoolServer(env = {}, port = freePort(), { logs = fals
   }
   child.kill('SIGKILL');
   // Another test's server took the port meanwhile: try another (only when no port was asked for).
-  if (output.text.includes('EADDRINUSE') && tries > 1) return startPoolServer(env, freePort(), { logs, tries: tries - 1 });
+  if (output.text.includes('EADDRINUSE') && tries > 1) return startPoolServer(env, undefined, { logs, tries: tries - 1 });
   throw new Error(`pool server did not start: ${output.text}`);
 }
 
 /** Starts redis-server on a free loopback port, no persistence; undefined when it is not installed. */
 export async function startRedis(tries = 3) {
   if (spawnSync('redis-server', ['--version']).error) return undefined;
-  const port = freePort();
+  const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
   const ready = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => d.toString().includes('Ready to accept') && resolve(true));

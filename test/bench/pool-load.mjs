@@ -59,7 +59,7 @@ const children = [];
 
 /** The limit: node test/bench/limit-server.mjs on a free port. */
 const startLimit = async () => {
-  const port = freePort();
+  const port = await freePort();
   const child = spawn(process.execPath, [new URL('./limit-server.mjs', import.meta.url).pathname], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;

@@ -42,16 +42,18 @@ const raw = (port: number, bytes: string | Buffer, timeout = 2000): Promise<numb
   });
 
 /** Exit code and output of a server that is expected to stop by itself. */
-const run = (env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> =>
-  new Promise((resolve) => {
+const run = async (env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> => {
+  const port = await freePort();
+  return new Promise((resolve) => {
     const t = Date.now();
-    const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], { env: { ...process.env, PORT: String(freePort()), HOST: '127.0.0.1', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('exit', (code) => (clearTimeout(kill), resolve({ code, output, ms: Date.now() - t })));
   });
+};
 
 describe('fuzzed requests', () => {
   test('2,400 malformed requests over raw TCP: never a 5xx, the process lives and still leases', async () => {
@@ -216,7 +218,7 @@ describe('start', () => {
 
 describe('the demo (npm start)', () => {
   test('builds only what changed (nothing here: npm test built both), prints a line per lease and per call', async () => {
-    const port = freePort();
+    const port = await freePort();
     const child = spawn(process.execPath, ['examples/pool-server/start.mjs'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN_TOKEN }, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
