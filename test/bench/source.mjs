@@ -22,11 +22,13 @@ const RULES = [
 export function benchSource(calls = 200_000) {
   const rows = [];
   for (const [name, rules] of [['without rules', undefined], ['with 3 rules', RULES]]) {
-    for (let i = 0; i < 20_000; i++) detectSource({ ...INPUTS[i % INPUTS.length], rules }); // warm up
+    // The inputs are made before the clock starts: an object spread per call would cost more than some calls.
+    const inputs = INPUTS.map((input) => ({ ...input, rules }));
+    for (let i = 0; i < 20_000; i++) detectSource(inputs[i % inputs.length]); // warm up
     const runs = [];
     for (let run = 0; run < 5; run++) {
       const start = performance.now();
-      for (let i = 0; i < calls / 5; i++) detectSource({ ...INPUTS[i % INPUTS.length], rules });
+      for (let i = 0; i < calls / 5; i++) detectSource(inputs[i % inputs.length]);
       runs.push(((performance.now() - start) * 1000) / (calls / 5));
     }
     runs.sort((a, b) => a - b);
