@@ -2,7 +2,7 @@
 // turn their results into answers), so tests can drive them directly against either store.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { PoolConfig, SiteConfig } from './config.js';
-import type { Call, Session, Source, Store } from './store/store.js';
+import { ofKind, total, type Call, type Session, type Source, type Store } from './store/store.js';
 
 const DAY = 86_400_000;
 
@@ -103,6 +103,8 @@ export function createPool(config: PoolConfig, store: Store) {
   /** Tracking number → its pool (the site, and the site number it stands for). */
   const owners = new Map(everyPool.flatMap((p) => p.list.map((n) => [n, p] as const)));
   const poolsOf = (siteId: string) => everyPool.filter((p) => p.site == siteId);
+  /** Numbers busy now per pool key: held, or resting after a release (the quarantine), so nobody can have them. */
+  const busy = (keys: string[]) => store.held(keys, ms(config.quarantine));
 
   return {
     sites,
@@ -149,8 +151,7 @@ export function createPool(config: PoolConfig, store: Store) {
       await store.count(request.site, counts, session.created);
       // A pool that had no number is at its peak right now: recorded as such, not only at the next minute's sample.
       for (const { target, name, pool: key } of picks.filter((p) => exhausted.includes(p.target))) {
-        const busy = await store.held([key], ms(config.quarantine));
-        await store.peak(request.site, `${name}@${target}`, busy[key] ?? 0, session.created);
+        await store.peak(request.site, `${name}@${target}`, (await busy([key]))[key] ?? 0, session.created);
       }
       return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat } };
     },
@@ -213,24 +214,13 @@ export function createPool(config: PoolConfig, store: Store) {
         entry.size += size;
         entry.held += held[key] ?? 0;
       }
-      const sessions: Record<string, number> = {};
-      const clicks: Record<string, number> = {};
-      const calls: Record<string, number> = {};
-      let exhausted = 0;
-      for (const [field, n] of Object.entries(counters)) {
-        const [kind, name] = field.split('|') as [string, string];
-        if (kind == 'sessions') sessions[name] = n;
-        if (kind == 'clicks') clicks[name] = n;
-        if (kind == 'calls') calls[name] = n;
-        if (kind == 'exhausted') exhausted += n;
-      }
       return {
         site: siteId,
-        sessions,
-        clicks,
-        calls,
+        sessions: ofKind(counters, 'sessions'),
+        clicks: ofKind(counters, 'clicks'),
+        calls: ofKind(counters, 'calls'),
         pools,
-        exhausted,
+        exhausted: total(ofKind(counters, 'exhausted')),
         missingTargets: Object.fromEntries(Object.entries(missing).map(([page, counts]) => [page, Object.keys(counts)])),
         vitals: summarize(vitals),
       };
@@ -248,7 +238,7 @@ export function createPool(config: PoolConfig, store: Store) {
       if (!(await store.claimMinute(Math.floor(t / 60_000)))) return;
       for (const siteId of sites.keys()) {
         const pools = poolsOf(siteId);
-        const held = await store.held(pools.map((p) => p.key), ms(config.quarantine));
+        const held = await busy(pools.map((p) => p.key));
         const counts: Record<string, number> = {};
         for (const { id, key, size } of pools) {
           const now = held[key] ?? 0;
@@ -260,8 +250,7 @@ export function createPool(config: PoolConfig, store: Store) {
       }
     },
 
-    /** Numbers busy now per pool key: held, or resting after a release. */
-    busy: (keys: string[]) => store.held(keys, ms(config.quarantine)),
+    busy,
 
     /** Drops what the retention settings no longer allow. */
     sweep: () => store.sweep(config.retentionDays * DAY),

@@ -2,7 +2,7 @@
 // channel and over time, campaigns and keywords with their calls, recent calls with their visit, and per pool the
 // numbers held over time, the peak, who went without and how many numbers to add. Plain functions over the store.
 import type { PoolLogic } from './pool.js';
-import { HOUR, type Call, type Store } from './store/store.js';
+import { HOUR, ofKind, total, type Call, type Store } from './store/store.js';
 
 export type Range = '24h' | '7d' | '30d';
 const RANGES: Record<Range, { ms: number; bucket: number }> = {
@@ -71,12 +71,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
     store.missing(site),
   ]);
 
-  const sum = (kind: string): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const [field, n] of Object.entries(counters)) if (field.startsWith(kind + '|')) out[field.slice(kind.length + 1)] = n;
-    return out;
-  };
-  const total = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+  const sum = (kind: string) => ofKind(counters, kind);
   const sessions = sum('sessions');
   const clicks = sum('clicks');
   const called = sum('calls');
@@ -93,8 +88,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
     }
     return values;
   };
-  const line = (kind: string) =>
-    perBucket((fields) => Object.entries(fields).reduce((n, [field, value]) => (field.startsWith(kind + '|') ? n + value : n), 0), (a, b) => a + b);
+  const line = (kind: string) => perBucket((fields) => total(ofKind(fields, kind)), (a, b) => a + b);
   const peakLine = (id: string) => perBucket((fields) => fields[`peak|${id}`] ?? 0, Math.max);
 
   const ranked = (kind: 'campaign' | 'term') => {
