@@ -231,6 +231,17 @@ describe('conversion files', () => {
     expect((await app.inject({ url: '/v1/conversions.csv?site=nope', headers: ADMIN })).statusCode).toBe(404);
     expect((await app.inject({ url: '/v1/conversions.csv?site=other', headers: ADMIN })).statusCode).toBe(400);
   });
+
+  test('a site without a conversion config: the file named in the request, value 0 in EUR, times in +0000', async () => {
+    const app = await make({ sites: { demo: testConfig().sites.demo! } });
+    const { numbers } = await lease(app, { gclid: 'Cj0KCQ-plain_site' });
+    const call = await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to: numbers[MAIN], duration: 40 } });
+    expect(call.statusCode).toBe(201);
+    expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).statusCode).toBe(400);
+    const lines = (await app.inject({ url: '/v1/conversions.csv?site=demo&name=Call', headers: ADMIN })).body.split('\r\n');
+    expect(lines[0]).toBe('Parameters:TimeZone=+0000');
+    expect(lines[2]).toMatch(/^Cj0KCQ-plain_site,Call,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,0,EUR$/);
+  });
 });
 
 describe('clicks', () => {

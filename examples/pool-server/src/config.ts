@@ -43,6 +43,8 @@ const seconds = (fallback: number, max = 31_536_000) => ({ type: 'integer', mini
 const positive = (fallback: number, max = 1_000_000_000) => ({ type: 'integer', minimum: 1, maximum: max, default: fallback });
 const E164 = { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' };
 const ORIGINS = { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } };
+/** What a call is worth when a site's `conversion` does not say (or the conversion file is named in the request). */
+export const CONVERSION = { value: 0, currency: 'EUR' };
 
 /** The config file's schema: types, bounds and defaults. */
 const SCHEMA = {
@@ -82,8 +84,8 @@ const SCHEMA = {
             required: ['name'],
             properties: {
               name: { type: 'string', minLength: 1, maxLength: 100 },
-              value: { type: 'number', minimum: 0, default: 0 },
-              currency: { type: 'string', pattern: '^[A-Z]{3}$', default: 'EUR' },
+              value: { type: 'number', minimum: 0, default: CONVERSION.value },
+              currency: { type: 'string', pattern: '^[A-Z]{3}$', default: CONVERSION.currency },
             },
           },
           timeZone: { type: 'string', pattern: '^([+-](0\\d|1[0-4])[0-5]\\d|[A-Za-z_]+(/[A-Za-z_+-]+)*)$' },

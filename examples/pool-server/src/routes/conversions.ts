@@ -1,5 +1,6 @@
 // /v1/conversions.csv (operator API): the calls of a site as an ad platform's offline conversion import file.
 import type { FastifyInstance } from 'fastify';
+import { CONVERSION } from '../config.js';
 import { conversionFile, type Provider } from '../conversions.js';
 import { adminOnly, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
@@ -45,10 +46,10 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
       // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back).
       const calls = await pool.listCalls({ site: id, since: since ? Date.parse(since) : Date.now() - 90 * DAY, limit: 100_000 });
       const file = conversionFile(calls, {
+        ...CONVERSION,
+        ...conversion,
         provider,
         name: name ?? conversion!.name,
-        value: conversion?.value ?? 0,
-        currency: conversion?.currency ?? 'EUR',
         minDuration: Number(minDuration ?? 0),
         timeZone: site.timeZone ?? '+0000',
       });
