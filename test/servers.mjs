@@ -1,7 +1,10 @@
-// Servers the tests and benchmarks start on loopback: the reference pool server (built) and Debian's redis-server.
+// Servers the tests and benchmarks start on loopback: the pool server (built) and Debian's redis-server.
 // Shared by the pool server's process tests, the demo spec and the benchmarks.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -25,14 +28,23 @@ export async function freePort() {
 /** The admin token the tests and benchmarks give the servers they start. */
 export const ADMIN_TOKEN = 'test-admin-token';
 
+export { demoEnv } from '../examples/site/demo.mjs';
+
+/** The pool server's command, built (`npm run build:server`). */
+export const SERVER_CLI = join(root, 'server/build/cli.js');
+
+/** A new empty data directory for a pool server's SQLite store. */
+export const tempDataDir = () => mkdtempSync(join(tmpdir(), 'callswap-data-'));
+
 /**
- * Starts examples/pool-server/build/main.js (needs `npm run build:server`) on 127.0.0.1 with `env` (CONFIG, DEMO,
- * STATIC, REDIS_URL…) and waits until /health answers. Returns its base URL, the process, what it printed so far
- * and a stop function.
+ * Starts the built pool server (server/build/cli.js) on 127.0.0.1 with `env` (CONFIG, DEMO, STATIC, STORE,
+ * REDIS_URL…; a new DATA_DIR unless given) and waits until /health answers. Returns its base URL, the process, what
+ * it printed so far, its data directory and a stop function.
  */
 export async function startPoolServer(env = {}, port = undefined, { logs = false, tries = 3 } = {}) {
   port ??= await freePort();
-  const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], {
+  env = { DATA_DIR: tempDataDir(), ...env };
+  const child = spawn(process.execPath, [SERVER_CLI], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(!logs && { QUIET: '1' }), ADMIN_TOKEN, ...env },
     // With logs on (a production server's info lines) they are written, to nowhere: a benchmark pays for them.
@@ -44,7 +56,7 @@ export async function startPoolServer(env = {}, port = undefined, { logs = false
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200 && child.exitCode == null; i++) {
     try {
-      if ((await fetch(`${base}/health`)).ok) return { base, child, output, stop: () => child.kill('SIGKILL') };
+      if ((await fetch(`${base}/health`)).ok) return { base, child, output, dataDir: env.DATA_DIR, stop: () => child.kill('SIGKILL') };
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }

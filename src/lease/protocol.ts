@@ -1,4 +1,4 @@
-// The pool protocol's messages, as the SDK sends and checks them. examples/pool-server/openapi.json is the
+// The pool protocol's messages, as the SDK sends and checks them. server/openapi.json is the
 // contract; these types mirror it and the tests check both against it.
 import type { Source } from '../source/types.js';
 

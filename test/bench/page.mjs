@@ -16,7 +16,7 @@ export const startPool = async () => {
   const read = (path) => JSON.parse(readFileSync(root + path, 'utf8'));
   // The tests' site has its own tracking numbers (07xx, 08xx): one number stands for one site number.
   const config = read('test/e2e/pool.config.json');
-  config.sites = { ...read('examples/pool-server/demo.config.json').sites, ...config.sites };
+  config.sites = { ...read('examples/site/demo.config.json').sites, ...config.sites };
   const file = join(mkdtempSync(join(tmpdir(), 'callswap-bench-')), 'config.json');
   writeFileSync(file, JSON.stringify(config));
   return startPoolServer({ CONFIG: file, STATIC: `/=${root}examples/site,/=${root}` });

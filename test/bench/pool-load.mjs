@@ -286,13 +286,13 @@ try {
   const measure = process.env.LOAD_ONLY != 'safety';
   const limit = await startLimit();
   if (measure) {
-    const memory = await startPoolServer({ CONFIG: THROUGHPUT }, undefined, { logs: true });
+    const memory = await startPoolServer({ CONFIG: THROUGHPUT, STORE: 'memory' }, undefined, { logs: true });
     children.push(memory.child);
     throughputRows.push(...(await throughput('memory store, 1 process', [memory.base], [limit], { lease: 0.4, heartbeat: 0.6, p99: 20 })));
     memory.stop();
   }
 
-  const memorySafety = await startPoolServer({ CONFIG: SAFETY });
+  const memorySafety = await startPoolServer({ CONFIG: SAFETY, STORE: 'memory' });
   children.push(memorySafety.child);
   const alone = await drive([memorySafety.base]);
   safety(`1 process, memory store (${CLIENTS} clients, 5 numbers)`, alone, clientOverlaps(alone.holdings), await lostAttributions(memorySafety.base, alone.holdings));

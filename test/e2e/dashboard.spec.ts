@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { twilioSign } from '../helpers';
 // @ts-expect-error plain JS shared with the benchmarks
-import { startPoolServer } from '../servers.mjs';
+import { demoEnv, startPoolServer } from '../servers.mjs';
 
 // The demo as `npm start` runs it (its own admin token, handed to its pages), with a paid pool of two numbers so a
 // third paid visitor goes without: scripted visits, clicks and calls, then the demo's banner, the calls page and
@@ -17,11 +17,11 @@ const problems: string[] = [];
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  const config = JSON.parse(readFileSync('examples/pool-server/demo.config.json', 'utf8'));
+  const config = JSON.parse(readFileSync('examples/site/demo.config.json', 'utf8'));
   config.sites.demo.numbers['+442079460018'].pools.paid_search = ['+442079460101', '+442079460102'];
   const file = join(mkdtempSync(join(tmpdir(), 'callswap-dashboard-')), 'config.json');
   writeFileSync(file, JSON.stringify(config));
-  demo = await startPoolServer({ DEMO: '1', ADMIN_TOKEN: '', CONFIG: file, TWILIO_AUTH_TOKEN: TWILIO });
+  demo = await startPoolServer({ ...demoEnv(), ADMIN_TOKEN: '', CONFIG: file, TWILIO_AUTH_TOKEN: TWILIO });
 });
 test.afterAll(() => demo.stop());
 

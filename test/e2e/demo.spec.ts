@@ -1,13 +1,13 @@
 import { expect, test } from '@playwright/test';
 // @ts-expect-error plain JS shared with the benchmarks
-import { startPoolServer } from '../servers.mjs';
+import { demoEnv, startPoolServer } from '../servers.mjs';
 
 // The demo as `npm start` runs it (default config and files): the whole loop from an ad click to an attributed call.
 let demo: { base: string; stop: () => void };
 
 test.beforeAll(async () => {
   // Default config and files, as npm start has them (and its own admin token, which the demo's pages fetch).
-  demo = await startPoolServer({ DEMO: '1', ADMIN_TOKEN: '' });
+  demo = await startPoolServer({ ...demoEnv(), ADMIN_TOKEN: '' });
 });
 test.afterAll(() => demo.stop());
 

@@ -51,11 +51,12 @@ export default defineConfig({
       reuseExistingServer: !process.env.CI,
     },
     {
-      command: 'node examples/pool-server/build/main.js',
+      // The default store (SQLite), in a data directory of its own that each run starts empty.
+      command: `node -e "require('fs').rmSync('.tmp/e2e-pool',{recursive:true,force:true})" && node server/build/cli.js`,
       cwd: root,
       url: `http://127.0.0.1:${poolPort}/health`,
       reuseExistingServer: !process.env.CI,
-      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN },
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', DATA_DIR: '.tmp/e2e-pool', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN },
     },
   ],
 });

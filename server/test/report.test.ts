@@ -2,8 +2,8 @@
 // The dashboard's report against both stores: totals, channels and the series from the hourly counters, campaigns
 // and keywords with their calls, and pool health from the minute samples with its sizing advice.
 import { describe, expect, test } from 'vitest';
-import { createPool, type LeaseRequest } from '../../examples/pool-server/src/pool';
-import { adviseSize, report } from '../../examples/pool-server/src/report';
+import { createPool, type LeaseRequest } from '../src/pool';
+import { adviseSize, report } from '../src/report';
 import { MAIN, OTHER, S, source, testConfig } from './fixtures';
 import { stores } from './stores';
 

@@ -1,12 +1,16 @@
-// Both stores for the pool server's tests, each with a clock the test moves: the memory store's own, and for Redis
-// a skew added to Redis's TIME (its scripts never read a process's clock).
+// Every store for the pool server's tests, each with a clock the test moves: the memory and SQLite stores' own, and
+// for Redis a skew added to Redis's TIME (its scripts never read a process's clock).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Redis } from 'ioredis';
-import { connectRedis, createRedisStore } from '../../examples/pool-server/src/store/redis';
-import { createMemoryStore } from '../../examples/pool-server/src/store/memory';
-import type { Store } from '../../examples/pool-server/src/store/store';
+import { connectRedis, createRedisStore } from '../src/store/redis';
+import { createMemoryStore } from '../src/store/memory';
+import { openSqliteStore } from '../src/store/sqlite';
+import type { Store } from '../src/store/store';
 // @ts-expect-error plain JS shared with the benchmarks
-import { startRedis } from '../servers.mjs';
+import { startRedis } from '../../test/servers.mjs';
 
 export interface Clocked {
   store: Store;
@@ -35,6 +39,14 @@ export const stores: [string, (() => Promise<Clocked>) | undefined][] = [
     async () => {
       let t = Date.UTC(2026, 0, 1);
       const store = createMemoryStore({ now: () => t });
+      return { store, advance: (ms) => void (t += ms), now: async () => t };
+    },
+  ],
+  [
+    'SQLite',
+    async () => {
+      let t = Date.UTC(2026, 0, 1);
+      const store = openSqliteStore(mkdtempSync(join(tmpdir(), 'callswap-store-')), { now: () => t });
       return { store, advance: (ms) => void (t += ms), now: async () => t };
     },
   ],

@@ -2,14 +2,14 @@
 // Calls into the pool and conversions out: Twilio's voice webhook and status callback (signed as Twilio documents
 // it), the generic calls API, and the offline conversion files for Google Ads and Microsoft Advertising.
 import { describe, expect, test } from 'vitest';
-import type { PoolConfig } from '../../examples/pool-server/src/config';
-import { conversionFile, formatTime } from '../../examples/pool-server/src/conversions';
-import { createServer } from '../../examples/pool-server/src/createServer';
-import { twilioSignature } from '../../examples/pool-server/src/routes/telephony';
-import { createMemoryStore } from '../../examples/pool-server/src/store/memory';
-import type { Call } from '../../examples/pool-server/src/store/store';
-import { twilioSign } from '../helpers';
-import { validator } from '../protocol';
+import type { PoolConfig } from '../src/config';
+import { conversionFile, formatTime } from '../src/conversions';
+import { createServer } from '../src/app';
+import { twilioSignature } from '../src/routes/telephony';
+import { createMemoryStore } from '../src/store/memory';
+import type { Call } from '../src/store/store';
+import { twilioSign } from '../../test/helpers';
+import { validator } from '../../test/protocol';
 import { MAIN, OTHER, source, testConfig } from './fixtures';
 
 const TOKEN = 'admin-token-0123456789';

@@ -3,11 +3,11 @@
 // token, CORS per site, 4xx JSON errors for every kind of bad input, rate limits, releases, config checks, logs.
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { checkConfig, loadConfig, type PoolConfig } from '../../examples/pool-server/src/config';
-import { createServer } from '../../examples/pool-server/src/createServer';
-import { createMemoryStore } from '../../examples/pool-server/src/store/memory';
-import type { Store } from '../../examples/pool-server/src/store/store';
-import { validator } from '../protocol';
+import { checkConfig, loadConfig, type PoolConfig } from '../src/config';
+import { createServer } from '../src/app';
+import { createMemoryStore } from '../src/store/memory';
+import type { Store } from '../src/store/store';
+import { validator } from '../../test/protocol';
 import { MAIN, OTHER, source, testConfig } from './fixtures';
 import { stores } from './stores';
 
@@ -292,12 +292,18 @@ describe('config', () => {
   test.each([
     [{ ttl: '1800' }, /"ttl" must be integer/],
     [{ rateLimit: { perIp: '5' } }, /"rateLimit.perIp" must be integer/],
-    [{ tll: 1800 }, /unknown field "tll"/],
-    [{ rateLimit: { perIP: 5 } }, /unknown field "rateLimit.perIP"/],
+    [{ tll: 1800 }, /unknown field "tll" \(did you mean "ttl"\?\)/],
+    [{ rateLimit: { perIP: 5 } }, /unknown field "rateLimit.perIP" \(did you mean "perIp"\?\)/],
+    [{ rateLimit: { windowSecond: 5 } }, /unknown field "rateLimit.windowSecond" \(did you mean "windowSeconds"\?\)/],
+    [{ sites: { demo: { numbers: { [MAIN]: { pools: { default: ['+442079460141'] } } }, allowedOrigin: ['*'] } } }, /unknown field "sites.demo.allowedOrigin" \(did you mean "allowedOrigins"\?\)/],
+    [{ colour: 'red' }, /unknown field "colour"$/],
     [{ claim: -1 }, /"claim" must be >= 1/],
     [{ allowedOrigins: ['shop.example'] }, /"allowedOrigins.0" must match/],
-    [{ sites: { demo: { numbers: { '020 123': { pools: {} } } } } }, /sites.demo.numbers.*key that is not valid: "020 123"/],
-    [{ sites: { 'a b': { numbers: {} } } }, /"sites" has a key that is not valid: "a b"/],
+    [{ sites: { demo: { numbers: { '+31 20 123 4567': { pools: {} } } } } }, /"\+31 20 123 4567" \(sites.demo.numbers\): write site numbers as \+31201234567$/],
+    [{ sites: { demo: { numbers: { '0031 (0)20 123 4567': { pools: {} } } } } }, /write site numbers as \+31201234567$/],
+    [{ sites: { demo: { numbers: { '020 123': { pools: {} } } } } }, /"020 123" \(sites.demo.numbers\): write site numbers with their country code, a \+ and the digits only, as \+31201234567/],
+    [{ sites: { demo: { numbers: { [MAIN]: { pools: { default: ['+44 20 7946 0141'] } } } } } }, /"\+44 20 7946 0141" \(sites.demo.numbers.\+442079460018.pools.default.0\): write tracking numbers as \+442079460141/],
+    [{ sites: { 'a b': { numbers: {} } } }, /"a b" in "sites" is not a site id/],
     [{ sites: { a: { numbers: { [MAIN]: { pools: { x: ['+442079460101'] } } } }, b: { numbers: { [OTHER]: { pools: { y: ['+442079460101'] } } } } } }, /"\+442079460101" is in sites.a.numbers.\+442079460018.pools.x and in sites.b/],
   ])('%j is refused naming the field', (extra, message) => {
     expect(() => checkConfig({ ...testConfig(), ...extra }, 'pool.json')).toThrow(message);
@@ -311,7 +317,7 @@ describe('config', () => {
   });
 
   test('the demo and end-to-end configs are valid', () => {
-    expect(loadConfig('examples/pool-server/demo.config.json').sites.demo).toBeDefined();
+    expect(loadConfig('examples/site/demo.config.json').sites.demo).toBeDefined();
     expect(loadConfig('test/e2e/pool.config.json').sites.e2e).toBeDefined();
     expect(() => loadConfig('nope.json')).toThrow(/^nope.json: cannot be read/);
   });

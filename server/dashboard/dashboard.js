@@ -12,7 +12,7 @@ const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 /** The admin token: this tab's, the demo's own (npm start hands it to its pages), or asked for. */
 async function token() {
   let value = sessionStorage.getItem(TOKEN_KEY);
-  if (!value) {
+  if (!value && 'demo' in document.documentElement.dataset) {
     value = await fetch('/demo/token')
       .then((r) => (r.ok ? r.json() : {}))
       .then((r) => r.token || '', () => '');

@@ -2,8 +2,8 @@
 // The pool logic without HTTP, against both stores: leasing, claims and heartbeats, releases, the per-IP limit,
 // call attribution, counters and retention.
 import { describe, expect, test } from 'vitest';
-import type { PoolConfig } from '../../examples/pool-server/src/config';
-import { createPool, poolKey, type LeaseRequest } from '../../examples/pool-server/src/pool';
+import type { PoolConfig } from '../src/config';
+import { createPool, poolKey, type LeaseRequest } from '../src/pool';
 import { MAIN, OTHER, S, source, testConfig } from './fixtures';
 import { stores, type Clocked } from './stores';
 

@@ -1,5 +1,6 @@
 // /dashboard: the operator's dashboard, static files (dashboard/) and the charting library (uPlot, from the
 // package), all from this origin. The page holds no data: it asks the operator API with the admin token.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,17 +13,22 @@ const uplot = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.i
 /** Nothing from another origin, no inline script, no framing. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export default async function dashboard(fastify: FastifyInstance): Promise<void> {
+const HEADERS = { 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
+
+export default async function dashboard(fastify: FastifyInstance, { demo = false }: { demo?: boolean }): Promise<void> {
+  // The page asks the demo for its admin token only where the demo hands it out: a production dashboard makes no
+  // request that fails.
+  const page = readFileSync(`${here}index.html`, 'utf8').replace('<html lang="en">', demo ? '<html lang="en" data-demo>' : '<html lang="en">');
   fastify.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/'));
+  fastify.get('/dashboard/', (_request, reply) => reply.headers(HEADERS).type('text/html; charset=utf-8').send(page));
   await fastify.register(fastifyStatic, {
     root: [here, uplot],
     prefix: '/dashboard/',
+    index: false,
     decorateReply: false,
     cacheControl: false,
     setHeaders: (res) => {
-      res.header('content-security-policy', CSP);
-      res.header('cache-control', 'no-cache');
-      res.header('x-content-type-options', 'nosniff');
+      for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
     },
   });
 }

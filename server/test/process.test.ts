@@ -1,5 +1,5 @@
 // @vitest-environment node
-// The built pool server as it runs in production (examples/pool-server/build/main.js, `npm run build:server` first):
+// The built pool server as it runs in production (server/build/cli.js, `npm run build:server` first):
 // fuzzed raw requests never end it or get a 5xx; SIGTERM finishes what is in flight and resets nothing; bad
 // configs and an unreachable Redis stop it at once with one clear line; /ready follows Redis.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 // @ts-expect-error plain JS shared with the benchmarks
-import { ADMIN_TOKEN, freePort, startPoolServer, startRedis } from '../servers.mjs';
+import { ADMIN_TOKEN, freePort, SERVER_CLI, startPoolServer, startRedis, tempDataDir } from '../../test/servers.mjs';
 import { MAIN, OTHER, source, testConfig } from './fixtures';
 
 type Started = { base: string; child: import('node:child_process').ChildProcess; output: { text: string }; stop(): void };
@@ -41,12 +41,12 @@ const raw = (port: number, bytes: string | Buffer, timeout = 2000): Promise<numb
     socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
   });
 
-/** Exit code and output of a server that is expected to stop by itself. */
-const run = async (env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> => {
+/** Exit code and output of a server command that is expected to stop by itself. */
+const run = async (env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string; ms: number }> => {
   const port = await freePort();
   return new Promise((resolve) => {
     const t = Date.now();
-    const child = spawn(process.execPath, ['examples/pool-server/build/main.js'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [SERVER_CLI, ...args], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir(), ...env }, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -184,7 +184,7 @@ describe('start', () => {
     expect((await run({ CONFIG: file('broken.json', '{"sites": ') })).output).toMatch(/broken\.json: not valid JSON/);
     expect((await run({ CONFIG: join(dir, 'missing.json') })).output).toMatch(/missing\.json: cannot be read \(ENOENT\)/);
     const none = await run({ CONFIG: '' });
-    expect(none.output).toMatch(/CONFIG is not set/);
+    expect(none.output).toMatch(/no config file: name it with --config FILE \(or CONFIG=FILE\)/);
     expect(none.code).toBe(1);
   });
 
@@ -203,23 +203,21 @@ describe('start', () => {
     expect(mute.output).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} cannot be reached`));
   }, 30_000);
 
-  test('without DEMO=1 the server serves the API and no demo page', async () => {
+  test('without STATIC the server serves the API and no other file, demo or not', async () => {
     const production = await start({ STATIC: '' });
     expect((await fetch(`${production.base}/`)).status).toBe(404);
     expect((await fetch(`${production.base}/calls.html`)).status).toBe(404);
     expect((await fetch(`${production.base}/dist/callswap.min.js`)).status).toBe(404);
     const demo = await start({ DEMO: '1', STATIC: '' });
     expect((await fetch(`${demo.base}/`)).status).toBe(404);
-    const real = await start({ DEMO: '1', CONFIG: '' });
-    expect((await fetch(`${real.base}/`)).status).toBe(200);
-    expect(real.output.text).toMatch(/Admin token/);
+    expect(demo.output.text).toMatch(/Admin token/);
   });
 });
 
 describe('the demo (npm start)', () => {
   test('builds only what changed (nothing here: npm test built both), prints a line per lease and per call', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['examples/pool-server/start.mjs'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN_TOKEN }, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['examples/site/start.mjs'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN_TOKEN }, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -240,7 +238,7 @@ describe('the demo (npm start)', () => {
   }, 30_000);
 
   test('LOG=json gives pino JSON lines instead', async () => {
-    const server = await startPoolServer({ DEMO: '1', QUIET: '', LOG: 'json' });
+    const server = await startPoolServer({ CONFIG, DEMO: '1', QUIET: '', LOG: 'json' });
     started.push(server);
     await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE });
     await expect.poll(() => server.output.text).toMatch(/\{"level":30,[^\n]*"msg":"lease"\}/);

@@ -1,5 +1,5 @@
 // Shared by the pool server's tests: a config with two sites, and a visit's source.
-import { checkConfig, type PoolConfig } from '../../examples/pool-server/src/config';
+import { checkConfig, type PoolConfig } from '../src/config';
 
 export const S = 1000;
 export const MAIN = '+442079460018';

@@ -1,10 +1,12 @@
 // npm start: the demo. Builds the SDK and the server only when their sources changed since the last build, then
-// runs the pool server with the demo site (DEMO=1), its own admin token, and a short line per lease and per call
-// (LOG=json for pino's JSON lines).
+// runs the pool server (the callswap-server package) with this site and the SDK's dist/ (STATIC), the demo's config,
+// its own admin token (DEMO=1), and a short line per lease and per call (LOG=json for pino's JSON lines). Its data
+// stays in .tmp/demo-data (DATA_DIR), so a restart keeps the calls and the dashboard.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoEnv } from './demo.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The newest modification time under these paths (ms); 0 when none exists. */
@@ -26,7 +28,10 @@ const build = (what, sources, output) => {
 };
 
 build('SDK', ['src', 'rollup.config.mjs', 'package.json', 'tsconfig.json'], 'dist/callswap.min.js');
-build('server', ['examples/pool-server/src', 'examples/pool-server/tsconfig.json'], 'examples/pool-server/build/main.js');
-const server = spawn(process.execPath, [join(root, 'examples/pool-server/build/main.js')], { stdio: 'inherit', env: { DEMO: '1', ...process.env } });
+build('server', ['server/src', 'server/tsconfig.json'], 'server/build/cli.js');
+const server = spawn(process.execPath, [join(root, 'server/build/cli.js')], {
+  stdio: 'inherit',
+  env: { ...demoEnv(), LOG: 'short', DATA_DIR: join(root, '.tmp/demo-data'), ...process.env },
+});
 server.on('exit', (code) => process.exit(code ?? 0));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));

@@ -159,7 +159,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await fastify.register(conversions, { prefix: '/v1' });
   await fastify.register(reports, { prefix: '/v1' });
   await fastify.register(sites, { prefix: '/v1' });
-  await fastify.register(dashboard);
+  await fastify.register(dashboard, { demo: !!options.demo?.shareToken });
   await fastify.register(telephony, { prefix: '/v1/telephony', twilioAuthToken: options.twilioAuthToken });
   if (options.demo) await fastify.register(demo, options.demo);
 

@@ -1,0 +1,238 @@
+// The pool server's configuration: one JSON file, checked against a schema at start. Every limit is a named field
+// with its default here; a partial object (`"rateLimit": { "perIp": 50 }`) is merged with the defaults field by field.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+
+export interface SiteConfig {
+  /** Origins whose pages may use the public API for this site (besides the server's own); `["*"]` allows any. */
+  allowedOrigins?: string[];
+  /** What a call is worth in the ad platforms' conversion files. */
+  conversion?: { name: string; value: number; currency: string };
+  /** The time zone of the conversion files: an offset (`+0100`) or an IANA name (`Europe/Amsterdam`). Default +0000. */
+  timeZone?: string;
+  /** Site number (E.164) → its pools: rule pool name or channel → tracking numbers; `default` for the rest. */
+  numbers: Record<string, { pools: Record<string, string[]> }>;
+}
+
+/** The pool server's configuration (a JSON file). */
+export interface PoolConfig {
+  /** Seconds a number stays reserved after each heartbeat. */
+  ttl: number;
+  /** Seconds between heartbeats the SDK is told to use. */
+  heartbeat: number;
+  /** Seconds a new lease holds its numbers until its first heartbeat: a page that never beats frees them soon. */
+  claim: number;
+  /** Seconds a released number rests before anyone else gets it; a call in that time still goes to its last visit. */
+  quarantine: number;
+  /** Live leases one IP address may hold per site. */
+  maxLeasesPerIp: number;
+  /** Seconds after a session ends that a late call record (`at` in the past) is still attributed to it. */
+  attributionWindow: number;
+  /** Days calls are kept. */
+  retentionDays: number;
+  /** Origins allowed for sites that list none of their own. */
+  allowedOrigins: string[];
+  /** Requests per window per IP (any endpoint) and per visitor (leases) before 429. */
+  rateLimit: { perIp: number; perVisitor: number; windowSeconds: number };
+  sites: Record<string, SiteConfig>;
+  /** A site whose first number takes the calls to tracking numbers no pool knows (else they are rejected). */
+  fallback?: string;
+}
+
+const seconds = (fallback: number, description: string, max = 31_536_000) => ({ type: 'integer', minimum: 0, maximum: max, default: fallback, description });
+const positive = (fallback: number, description: string, max = 1_000_000_000) => ({ type: 'integer', minimum: 1, maximum: max, default: fallback, description });
+/** A phone number in E.164: what every number in the config is written as. */
+export const E164_PATTERN = '^\\+[1-9][0-9]{6,14}$';
+const E164 = { type: 'string', pattern: E164_PATTERN };
+/** A site id, as the SDK's `site` names it. */
+export const SITE_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
+const ORIGINS = { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } };
+/** What a call is worth when a site's `conversion` does not say (or the conversion file is named in the request). */
+export const CONVERSION = { value: 0, currency: 'EUR' };
+
+/** The config file's JSON Schema: types, bounds, defaults and what each field does. config.schema.json is this. */
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'callswap-server config',
+  type: 'object',
+  additionalProperties: false,
+  required: ['sites'],
+  properties: {
+    $schema: { type: 'string', description: 'this schema (config.schema.json), for editors' },
+    ttl: positive(1800, 'seconds a number stays reserved after each heartbeat', 86_400),
+    heartbeat: positive(60, 'seconds between heartbeats the SDK is told to use', 600),
+    claim: positive(120, 'seconds a new lease holds its numbers until its first heartbeat: pages that never beat free them soon', 86_400),
+    quarantine: seconds(300, 'seconds a released number rests before anyone else gets it', 86_400),
+    maxLeasesPerIp: positive(10, 'live leases one address (IPv6: one /64) may hold per site; more get 429 until one ends'),
+    attributionWindow: seconds(86_400, 'seconds after a lease ended that a call to its number still goes to it, if nobody held the number since'),
+    retentionDays: positive(90, 'days calls and hourly counters are kept', 3650),
+    allowedOrigins: { ...ORIGINS, default: [], description: 'origins whose pages may use a site that lists none of its own (["*"]: any); the server\'s own origin always may' },
+    fallback: { type: 'string', description: 'a site whose first number takes calls to numbers no pool knows (else they are rejected)' },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'requests per window per address (any endpoint) and leases per visitor id',
+      properties: {
+        perIp: positive(120, 'requests per window per address'),
+        perVisitor: positive(30, 'leases per window per visitor id'),
+        windowSeconds: positive(60, 'the window, in seconds', 86_400),
+      },
+    },
+    sites: {
+      type: 'object',
+      minProperties: 1,
+      description: 'site id → its numbers and settings',
+      propertyNames: { pattern: SITE_PATTERN },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['numbers'],
+        properties: {
+          allowedOrigins: { ...ORIGINS, description: 'origins whose pages may use this site (besides the server\'s own); ["*"] allows any' },
+          conversion: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            description: 'what a call is worth in the ad platforms\' conversion files',
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 100, description: 'the conversion action\'s name in the ad platform' },
+              value: { type: 'number', minimum: 0, default: CONVERSION.value, description: 'the value of one call' },
+              currency: { type: 'string', pattern: '^[A-Z]{3}$', default: CONVERSION.currency, description: 'ISO 4217 code' },
+            },
+          },
+          timeZone: {
+            type: 'string',
+            pattern: '^([+-](0\\d|1[0-4])[0-5]\\d|[A-Za-z_]+(/[A-Za-z_+-]+)*)$',
+            description: 'the zone of the conversion files\' times: +0100 or Europe/Amsterdam (default +0000)',
+          },
+          numbers: {
+            type: 'object',
+            minProperties: 1,
+            description: 'site number (E.164, +31201234567) → its pools',
+            propertyNames: E164,
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['pools'],
+              properties: {
+                pools: {
+                  type: 'object',
+                  minProperties: 1,
+                  description: 'rule pool name or channel → tracking numbers (E.164); "default" takes the rest',
+                  propertyNames: { pattern: SITE_PATTERN },
+                  additionalProperties: { type: 'array', items: E164, uniqueItems: true },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const validate = new Ajv({ useDefaults: true, allErrors: false, strict: false, verbose: true }).compile<PoolConfig>(CONFIG_SCHEMA);
+
+/** `/sites/demo/numbers/+44…` → `sites.demo.numbers.+44…`: the field as a person finds it in the file. */
+const field = (pointer: string): string => pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+
+/** Of `names`, the one fewest edits away from `name` (case ignored), if it is close enough to be what was meant. */
+export function closest(name: string, names: string[]): string | undefined {
+  const a = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(a.length / 3)) + 1;
+  for (const candidate of names) {
+    const b = candidate.toLowerCase();
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] == b[j - 1] ? 0 : 1));
+      previous = row;
+    }
+    if (previous[b.length]! < bestDistance) [best, bestDistance] = [candidate, previous[b.length]!];
+  }
+  return best;
+}
+
+/**
+ * A number written internationally (`+31 (0)20 123 4567`, `0031 20 1234567`) as the config wants it
+ * (`+31201234567`); undefined for a national one, whose country code only its writer knows.
+ */
+const asE164 = (written: string): string | undefined => {
+  const digits = written.replace(/\(0\)/, '').replace(/[^\d+]/g, '').replace(/^00/, '+');
+  return /^\+[1-9]\d{6,14}$/.test(digits) ? digits : undefined;
+};
+
+/** Checks a parsed config and fills in defaults; throws an Error whose message names the field. */
+export function checkConfig(raw: unknown, file = 'config'): PoolConfig {
+  const fail = (message: string): never => {
+    throw new Error(`${file}: ${message}`);
+  };
+  const config: unknown = structuredClone(raw);
+  if (!validate(config)) {
+    const [e] = validate.errors!;
+    const at = field(e!.instancePath);
+    const phone = (value: string, what: string) => {
+      const wanted = asE164(value);
+      fail(`"${value}" (${at}): write ${what} ${wanted ? `as ${wanted}` : 'with their country code, a + and the digits only, as +31201234567'}`);
+    };
+    if (e!.keyword == 'additionalProperties') {
+      const name = e!.params.additionalProperty as string;
+      const known = Object.keys((e!.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k != '$schema');
+      const meant = closest(name, known);
+      fail(`unknown field "${[at, name].filter(Boolean).join('.')}"${meant ? ` (did you mean "${meant}"?)` : ''}`);
+    }
+    const key = e!.propertyName ?? e!.params.propertyName;
+    if (key != null && /\.numbers$|^numbers$/.test(at)) phone(key, 'site numbers');
+    if (key != null && /(^|\.)sites$/.test(at)) fail(`"${key}" in "sites" is not a site id: letters, digits, ".", "-" and "_", at most 100`);
+    if (key != null && /\.pools$/.test(at)) fail(`"${key}" in "${at}" is not a pool name: letters, digits, ".", "-" and "_", at most 100`);
+    if (key != null) fail(`"${at}" has a key that is not valid: "${key}"`);
+    if (e!.keyword == 'pattern' && /\.pools\.[^.]+\.\d+$/.test(at)) phone(String(e!.data), 'tracking numbers');
+    fail(`"${at || 'the file'}" ${e!.message}${e!.keyword == 'pattern' ? ` (it is "${String(e!.data)}")` : ''}`);
+  }
+  const checked = config as PoolConfig;
+  if (checked.fallback != null && !Object.hasOwn(checked.sites, checked.fallback)) fail(`"fallback" names no site: "${checked.fallback}"`);
+  for (const [site, { timeZone }] of Object.entries(checked.sites)) {
+    if (timeZone && !/^[+-]/.test(timeZone)) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone });
+      } catch {
+        fail(`"sites.${site}.timeZone" is not a time zone: "${timeZone}"`);
+      }
+    }
+  }
+  // A tracking number stands for one site number in one pool, or a call could not be attributed (and the pool's
+  // order of free numbers would have two places for it).
+  const seen = new Map<string, string>();
+  for (const [site, { numbers }] of Object.entries(checked.sites)) {
+    for (const [target, { pools }] of Object.entries(numbers)) {
+      for (const [pool, list] of Object.entries(pools)) {
+        for (const number of list) {
+          const here = `sites.${site}.numbers.${target}.pools.${pool}`;
+          if (seen.has(number)) fail(`"${number}" is in ${seen.get(number)} and in ${here}: a tracking number belongs to one pool`);
+          if (number == target) fail(`"${here}" holds the site number itself`);
+          seen.set(number, here);
+        }
+      }
+    }
+  }
+  return checked;
+}
+
+/** Reads and checks a config file; throws an Error naming the file and the field. */
+export function loadConfig(path: string): PoolConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return checkConfig(raw, path);
+}

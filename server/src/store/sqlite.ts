@@ -1,0 +1,491 @@
+// The default store: one SQLite database file in the data directory (DATA_DIR/callswap.db), for one server
+// process. Nothing is lost on a restart: calls, sessions, counters, live leases and numbers at rest are on disk.
+//
+// Writes are committed in groups: the operations of one turn of the event loop share a transaction that commits
+// before the next turn (setImmediate), and no operation's promise resolves before its transaction is committed, so
+// nothing the server answered can be lost when the process dies (kill -9): a number it handed out is on disk before
+// the visitor hears of it. Each operation runs inside a savepoint and runs to its end before another starts (Node
+// runs one task at a time and nothing here awaits), so taking a number is atomic without locks, as in memory.
+//
+// libsql (Turso's SQLite) is the binding: its prebuilt binaries come from the npm registry as optional
+// dependencies, so it installs without a compiler and without an install script (npm 11 blocks those by default).
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type LibsqlDatabase from 'libsql';
+import { HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+
+type Database = LibsqlDatabase.Database;
+const Database = createRequire(import.meta.url)('libsql') as typeof LibsqlDatabase;
+
+/** The database file in the data directory. */
+export const DB_FILE = 'callswap.db';
+
+/**
+ * The schema, one migration per version: the file's `user_version` says how many have run. A migration is never
+ * changed once released; a new one is appended. Counters of a site's totals are the rows of hour -1.
+ */
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE numbers (number TEXT PRIMARY KEY, pool TEXT NOT NULL, until INTEGER NOT NULL, seq INTEGER NOT NULL);
+   CREATE INDEX numbers_free ON numbers (pool, until, seq);
+   CREATE TABLE sessions (id TEXT PRIMARY KEY, site TEXT NOT NULL, visitor TEXT, source TEXT NOT NULL, numbers TEXT NOT NULL,
+     pools TEXT NOT NULL, created INTEGER NOT NULL, until INTEGER NOT NULL, ip TEXT NOT NULL, expires INTEGER NOT NULL);
+   CREATE INDEX sessions_ip ON sessions (site, ip, until);
+   CREATE INDEX sessions_expires ON sessions (expires);
+   CREATE TABLE holdings (number TEXT NOT NULL, start INTEGER NOT NULL, session TEXT NOT NULL, PRIMARY KEY (number, start, session)) WITHOUT ROWID;
+   CREATE INDEX holdings_session ON holdings (session);
+   CREATE TABLE calls (id TEXT PRIMARY KEY, at INTEGER NOT NULL, site TEXT, ref TEXT UNIQUE, data TEXT NOT NULL);
+   CREATE INDEX calls_at ON calls (at);
+   CREATE INDEX calls_site ON calls (site, at);
+   CREATE TABLE counters (site TEXT NOT NULL, hour INTEGER NOT NULL, field TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (site, hour, field)) WITHOUT ROWID;
+   CREATE TABLE missing (site TEXT NOT NULL, page TEXT NOT NULL, target TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (site, page, target)) WITHOUT ROWID;
+   CREATE TABLE vitals (id INTEGER PRIMARY KEY, site TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL);
+   CREATE INDEX vitals_metric ON vitals (site, name, id);`,
+];
+
+/** The counters' row of a site's totals. */
+const TOTAL = -1;
+/** How often (ms) the write-ahead log is synced into the database file: a power cut loses at most this much. */
+const CHECKPOINT_EVERY = 1000;
+
+/**
+ * Opens (creating or migrating) the database of a data directory. Throws one clear line for a file of a newer
+ * version than this server knows, or one it cannot open.
+ */
+export function openDatabase(dir: string, { readonly = false } = {}): Database {
+  const file = join(dir, DB_FILE);
+  if (readonly && !existsSync(file)) throw new Error(`${file} does not exist: is DATA_DIR the server's?`);
+  if (!readonly) mkdirSync(dir, { recursive: true });
+  let db: Database;
+  try {
+    db = new Database(file, { readonly, timeout: 5000 });
+  } catch (e) {
+    throw new Error(`${file} cannot be opened (${(e as Error).message})`);
+  }
+  // Not pragma(…, { simple: true }): libsql answers that with an object.
+  const version = (db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
+  if (version > MIGRATIONS.length) {
+    db.close();
+    throw new Error(`${file} is of schema version ${version}, newer than this server's (${MIGRATIONS.length}): run the callswap-server that wrote it, or restore a backup`);
+  }
+  if (readonly) return db;
+  db.pragma('journal_mode = WAL');
+  // Durable at each checkpoint (every CHECKPOINT_EVERY ms), and always against a crash of the process itself.
+  db.pragma('synchronous = NORMAL');
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
+
+/** Writes a consistent copy of a data directory's database to `target` (also while the server writes to it). */
+export function backupSqlite(dir: string, target: string): { calls: number } {
+  const db = openDatabase(dir, { readonly: true });
+  const temporary = `${target}.partial-${process.pid}`;
+  try {
+    rmSync(temporary, { force: true });
+    // One read transaction: the copy is the database as of one moment, whatever the server writes meanwhile.
+    db.prepare('VACUUM INTO ?').run([temporary]);
+  } finally {
+    db.close();
+  }
+  renameSync(temporary, target);
+  const copy = new Database(target, { readonly: true });
+  try {
+    return { calls: (copy.prepare('SELECT count(*) AS n FROM calls').get([]) as { n: number }).n };
+  } finally {
+    copy.close();
+  }
+}
+
+/** The SQLite store of a data directory. `now` is the clock (tests move it). */
+export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => number } = {}): Store {
+  const db = openDatabase(dir);
+  const q = <R = unknown>(sql: string) => {
+    const statement = db.prepare(sql);
+    // Parameters go as one array: libsql reads a lone argument as named parameters (and fails on a lone null).
+    return {
+      run: (...args: unknown[]) => statement.run(args),
+      get: (...args: unknown[]) => statement.get(args) as R | undefined,
+      all: (...args: unknown[]) => statement.all(args) as R[],
+    };
+  };
+  const sql = {
+    getMeta: q<{ value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    poolNumbers: q<{ number: string }>('SELECT number FROM numbers WHERE pool = ?'),
+    pools: q<{ pool: string }>('SELECT DISTINCT pool FROM numbers'),
+    addNumber: q('INSERT INTO numbers (number, pool, until, seq) VALUES (?, ?, 0, ?) ON CONFLICT (number) DO UPDATE SET pool = excluded.pool'),
+    dropNumber: q('DELETE FROM numbers WHERE number = ?'),
+    dropPool: q('DELETE FROM numbers WHERE pool = ?'),
+    free: q<{ number: string; until: number }>('SELECT number, until FROM numbers WHERE pool = ? ORDER BY until, seq LIMIT 1'),
+    hold: q('UPDATE numbers SET until = ?, seq = ? WHERE number = ? AND pool = ?'),
+    live: q<{ n: number; first: number | null }>('SELECT count(*) AS n, min(until) AS first FROM sessions WHERE site = ? AND ip = ? AND until > ?'),
+    addSession: q('INSERT INTO sessions (id, site, visitor, source, numbers, pools, created, until, ip, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    session: q<Row>('SELECT * FROM sessions WHERE id = ?'),
+    touch: q('UPDATE sessions SET until = ?, expires = ? WHERE id = ?'),
+    forget: q('UPDATE sessions SET visitor = NULL, source = ? WHERE id = ?'),
+    addHolding: q('INSERT OR IGNORE INTO holdings (number, start, session) VALUES (?, ?, ?)'),
+    holding: q<{ session: string }>('SELECT session FROM holdings WHERE number = ? AND start <= ? ORDER BY start DESC LIMIT 1'),
+    busy: q<{ n: number }>('SELECT count(*) AS n FROM numbers WHERE pool = ? AND until > ?'),
+    addCall: q('INSERT INTO calls (id, at, site, ref, data) VALUES (?, ?, ?, ?, ?)'),
+    callByRef: q<{ id: string; data: string }>('SELECT id, data FROM calls WHERE ref = ?'),
+    setCall: q('UPDATE calls SET data = ? WHERE id = ?'),
+    callsOf: q<{ data: string }>('SELECT data FROM calls WHERE site = ? AND at >= ? ORDER BY at DESC, rowid DESC LIMIT ?'),
+    callsAll: q<{ data: string }>('SELECT data FROM calls WHERE at >= ? ORDER BY at DESC, rowid DESC LIMIT ?'),
+    fields: q<{ field: string }>('SELECT field FROM counters WHERE site = ? AND hour = ?'),
+    add: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = n + excluded.n'),
+    max: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = max(n, excluded.n)'),
+    totals: q<{ field: string; n: number }>(`SELECT field, n FROM counters WHERE site = ? AND hour = ${TOTAL}`),
+    sums: q<{ field: string; n: number }>(`SELECT field, sum(n) AS n FROM counters WHERE site = ? AND hour >= 0 AND hour > ? AND field NOT LIKE 'peak|%' GROUP BY field`),
+    hours: q<{ hour: number; field: string; n: number }>('SELECT hour, field, n FROM counters WHERE site = ? AND hour >= 0 AND hour > ? ORDER BY hour'),
+    page: q('SELECT 1 FROM missing WHERE site = ? AND page = ? LIMIT 1'),
+    pages: q<{ n: number }>('SELECT count(DISTINCT page) AS n FROM missing WHERE site = ?'),
+    addMissing: q('INSERT INTO missing (site, page, target, n) VALUES (?, ?, ?, 1) ON CONFLICT (site, page, target) DO UPDATE SET n = n + 1'),
+    missing: q<{ page: string; target: string; n: number }>('SELECT page, target, n FROM missing WHERE site = ?'),
+    addVital: q('INSERT INTO vitals (site, name, value) VALUES (?, ?, ?)'),
+    vitals: q<{ name: string; value: number }>(`SELECT name, value FROM (SELECT name, value, id, row_number() OVER (PARTITION BY name ORDER BY id DESC) AS r FROM vitals WHERE site = ?) WHERE r <= ${HISTORY} ORDER BY id`),
+    trimVitals: q(`DELETE FROM vitals WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY site, name ORDER BY id DESC) AS r FROM vitals) WHERE r > ${HISTORY})`),
+    expired: q<{ id: string }>('SELECT id FROM sessions WHERE expires <= ? LIMIT 10000'),
+    dropSession: q('DELETE FROM sessions WHERE id = ?'),
+    dropHoldings: q('DELETE FROM holdings WHERE session = ?'),
+    dropCalls: q('DELETE FROM calls WHERE at < ?'),
+    dropHours: q('DELETE FROM counters WHERE hour >= 0 AND hour < ?'),
+    savepoint: q('SAVEPOINT op'),
+    release: q('RELEASE op'),
+    rollback: q('ROLLBACK TO op'),
+  };
+
+  /** Orders numbers freed at the same moment: the one that got there first leaves first. */
+  const lastSeq = () => Number((db.prepare('SELECT max(seq) AS n FROM numbers').get([]) as { n: number | null }).n ?? 0);
+  let seq = lastSeq();
+  let claimed = -1;
+  let salt = sql.getMeta.get('salt')?.value;
+  /** Field names per counter bucket (site and hour), for the cap on distinct fields; read from disk once. */
+  const known = new Map<string, Set<string>>();
+  /** The operations waiting for the open transaction to commit. */
+  let waiting: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
+  let written = false;
+
+  const commit = (): void => {
+    const list = waiting!;
+    waiting = undefined;
+    try {
+      db.exec('COMMIT');
+      written = true;
+      for (const op of list) op.resolve();
+    } catch (e) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // Rolled back already.
+      }
+      // Whatever the operations wrote is gone: caches built from it too.
+      known.clear();
+      seq = lastSeq();
+      for (const op of list) op.reject(e);
+    }
+  };
+
+  /** Runs `fn` in this turn's transaction; resolves with its result once that transaction is committed. */
+  const write = <T>(fn: () => T): Promise<T> => {
+    if (!waiting) {
+      db.exec('BEGIN IMMEDIATE');
+      waiting = [];
+      setImmediate(commit);
+    }
+    let result: T;
+    sql.savepoint.run();
+    try {
+      result = fn();
+      sql.release.run();
+    } catch (e) {
+      sql.rollback.run();
+      sql.release.run();
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => waiting!.push({ resolve: () => resolve(result), reject }));
+  };
+
+  /** Reads now, answered once what it may have read of this turn's writes is committed. */
+  const read = <T>(fn: () => T): Promise<T> => {
+    const result = fn();
+    return waiting ? new Promise((resolve, reject) => waiting!.push({ resolve: () => resolve(result), reject })) : Promise.resolve(result);
+  };
+
+  const nextSeq = (): number => ++seq;
+  const toSession = (row: Row): Session => ({
+    id: row.id,
+    site: row.site,
+    visitor: row.visitor,
+    source: JSON.parse(row.source),
+    numbers: JSON.parse(row.numbers),
+    pools: JSON.parse(row.pools),
+    created: row.created,
+    until: row.until,
+    ip: row.ip,
+  });
+
+  /** Renews or ends a live session: its numbers are held until `until(now)`. */
+  const touch = (id: string, sites: string[] | undefined, until: (t: number) => number, keep: number, release: boolean): Touched => {
+    const row = sql.session.get(id);
+    const t = now();
+    if (!row) return 'unknown';
+    if (row.until <= t) return 'gone';
+    if (sites && !sites.includes(row.site)) return 'forbidden';
+    const next = until(t);
+    sql.touch.run(next, next + keep, id);
+    for (const [number, pool] of Object.entries(JSON.parse(row.pools) as Record<string, string>)) sql.hold.run(next, nextSeq(), number, pool);
+    if (release) {
+      // Consent withdrawn: the pool forgets who it was (visitor id, click ids, landing page, referrer).
+      sql.forget.run(JSON.stringify({ ...JSON.parse(row.source), clickIds: {}, landingPage: '', referrer: '' }), id);
+    }
+    return { site: row.site, until: next };
+  };
+
+  /** Adds to (or raises) one counter of a bucket; a new field past MAX_FIELDS goes to "<kind>|(other)". */
+  const add = (site: string, hour: number, field: string, n: number, max = false): void => {
+    const bucket = `${site}\n${hour}`;
+    let fields = known.get(bucket);
+    if (!fields) {
+      // Buckets of past hours are not written again: forgotten as the cache grows.
+      if (known.size > 1000) known.clear();
+      known.set(bucket, (fields = new Set(sql.fields.all(site, hour).map((r) => r.field))));
+    }
+    if (!fields.has(field) && fields.size >= MAX_FIELDS) field = field.split('|')[0] + '|(other)';
+    fields.add(field);
+    (max ? sql.max : sql.add).run(site, hour, field, n);
+  };
+
+  const readCall = (data: string): Call => JSON.parse(data);
+
+  let timer: NodeJS.Timeout | undefined = setInterval(() => {
+    if (!written || waiting) return;
+    written = false;
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy (a backup reading): the next one.
+    }
+  }, CHECKPOINT_EVERY);
+  timer.unref();
+
+  return {
+    async syncPools(config) {
+      return write(() => {
+        for (const [pool, numbers] of config) {
+          const wanted = new Set(numbers);
+          for (const { number } of sql.poolNumbers.all(pool)) if (!wanted.has(number)) sql.dropNumber.run(number);
+          // A number already in the pool keeps its place (and holding); new ones start as never held.
+          for (const number of numbers) sql.addNumber.run(number, pool, nextSeq());
+        }
+        for (const { pool } of sql.pools.all()) if (!config.has(pool)) sql.dropPool.run(pool);
+      });
+    },
+
+    async lease({ session: input, picks, claim, quarantine, maxPerIp, keep }) {
+      return write(() => {
+        const t = now();
+        const live = sql.live.get(input.site, input.ip, t)!;
+        if (live.n >= maxPerIp) return { limited: live.first! - t };
+        const session: Session = { ...input, numbers: {}, pools: {}, created: t, until: t + claim };
+        const exhausted: string[] = [];
+        for (const { target, pool } of picks) {
+          const top = sql.free.get(pool);
+          if (!top || top.until + quarantine > t) {
+            exhausted.push(target);
+            continue;
+          }
+          sql.hold.run(session.until, nextSeq(), top.number, pool);
+          sql.addHolding.run(top.number, t, session.id);
+          session.numbers[target] = top.number;
+          session.pools[top.number] = pool;
+        }
+        sql.addSession.run(
+          session.id,
+          session.site,
+          session.visitor,
+          JSON.stringify(session.source),
+          JSON.stringify(session.numbers),
+          JSON.stringify(session.pools),
+          t,
+          session.until,
+          session.ip,
+          session.until + keep,
+        );
+        return { session, exhausted };
+      });
+    },
+
+    async heartbeat(id, { ttl, keep, sites }) {
+      return write(() => touch(id, sites, (t) => t + ttl, keep, false));
+    },
+
+    async release(id, { keep, sites }) {
+      return write(() => touch(id, sites, (t) => t, keep, true));
+    },
+
+    async getSession(id) {
+      return read(() => {
+        const row = sql.session.get(id);
+        return row && toSession(row);
+      });
+    },
+
+    async holderAt(number, at, grace) {
+      return read(() => {
+        const holding = sql.holding.get(number, at);
+        const row = holding && sql.session.get(holding.session);
+        return row && at <= row.until + grace ? toSession(row) : undefined;
+      });
+    },
+
+    async held(pools, rest = 0) {
+      return read(() => {
+        const t = now() - rest;
+        return Object.fromEntries(pools.map((pool) => [pool, sql.busy.get(pool, t)!.n]));
+      });
+    },
+
+    async addCall(call) {
+      return write(() => void sql.addCall.run(call.id, Date.parse(call.at), call.site ?? null, call.ref ?? null, JSON.stringify(call)));
+    },
+
+    async updateCall(ref, patch) {
+      return write(() => {
+        const row = sql.callByRef.get(ref);
+        if (!row) return;
+        const call = { ...readCall(row.data), ...patch };
+        sql.setCall.run(JSON.stringify(call), row.id);
+        return call;
+      });
+    },
+
+    async findCall(ref) {
+      return read(() => {
+        const row = sql.callByRef.get(ref);
+        return row && readCall(row.data);
+      });
+    },
+
+    async listCalls({ site, since = -Infinity, limit }) {
+      return read(() => {
+        const from = Number.isFinite(since) ? since : Number.MIN_SAFE_INTEGER;
+        return (site ? sql.callsOf.all(site, from, limit) : sql.callsAll.all(from, limit)).map((row) => readCall(row.data));
+      });
+    },
+
+    async count(site, fields, at) {
+      return write(() => {
+        for (const [field, n] of Object.entries(fields)) {
+          add(site, TOTAL, field, n);
+          add(site, hourOf(at), field, n);
+        }
+      });
+    },
+
+    async counters(site, since) {
+      return read(() => Object.fromEntries((since == null ? sql.totals.all(site) : sql.sums.all(site, since - HOUR)).map((r) => [r.field, r.n])));
+    },
+
+    async series(site, since) {
+      return read(() => {
+        const out: Record<number, Record<string, number>> = {};
+        for (const { hour, field, n } of sql.hours.all(site, since - HOUR)) (out[hour] ??= {})[field] = n;
+        return out;
+      });
+    },
+
+    async peak(site, pool, held, at) {
+      return write(() => add(site, hourOf(at), `peak|${pool}`, held, true));
+    },
+
+    async addMissing(site, page, targets) {
+      return write(() => {
+        if (!sql.page.get(site, page) && sql.pages.get(site)!.n >= MAX_PAGES) return;
+        for (const target of targets) sql.addMissing.run(site, page, target);
+      });
+    },
+
+    async missing(site) {
+      return read(() => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const { page, target, n } of sql.missing.all(site)) (out[page] ??= {})[target] = n;
+        return out;
+      });
+    },
+
+    async addVital(site, name, value) {
+      return write(() => void sql.addVital.run(site, name, value));
+    },
+
+    async vitals(site) {
+      return read(() => {
+        const out: Record<string, number[]> = {};
+        for (const { name, value } of sql.vitals.all(site)) (out[name] ??= []).push(value);
+        return out;
+      });
+    },
+
+    async sweep(retention) {
+      return write(() => {
+        const t = now();
+        for (const { id } of sql.expired.all(t)) {
+          sql.dropHoldings.run(id);
+          sql.dropSession.run(id);
+        }
+        const cutoff = t - retention;
+        sql.dropCalls.run(cutoff);
+        sql.dropHours.run(cutoff - HOUR);
+        sql.trimVitals.run();
+      });
+    },
+
+    async claimMinute(minute) {
+      if (minute <= claimed) return false;
+      claimed = minute;
+      return true;
+    },
+    async now() {
+      return now();
+    },
+    async salt() {
+      if (!salt) {
+        const made = randomBytes(16).toString('base64url');
+        await write(() => sql.setMeta.run('salt', made));
+        salt = made;
+      }
+      return salt;
+    },
+    async ping() {
+      db.prepare('SELECT 1').get([]);
+    },
+    async close() {
+      clearInterval(timer);
+      timer = undefined;
+      if (waiting) commit();
+      if (db.open) {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+      }
+    },
+  };
+}
+
+/** A row of the sessions table. */
+interface Row {
+  id: string;
+  site: string;
+  visitor: string | null;
+  source: string;
+  numbers: string;
+  pools: string;
+  created: number;
+  until: number;
+  ip: string;
+}
