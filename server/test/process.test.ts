@@ -3,7 +3,7 @@
 // fuzzed raw requests never end it or get a 5xx; SIGTERM finishes what is in flight and resets nothing; bad
 // configs and an unreachable Redis stop it at once with one clear line; /ready follows Redis.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +134,123 @@ describe('fuzzed requests', () => {
     const lease = await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LEASE });
     expect(lease.status).toBe(201);
   }, 120_000);
+});
+
+describe('nothing lost (the SQLite store)', () => {
+  const post = (base: string, path: string, body: unknown, admin = false) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(admin && { authorization: `Bearer ${ADMIN_TOKEN}` }) }, body: JSON.stringify(body) });
+  const visit = (i: number) => ({ ...JSON.parse(LEASE), visitor: `visitor-${i}-abcdef` });
+
+  test.each(['SIGTERM', 'SIGKILL'] as const)('after %s and a restart on the same data: every call, the leases held, the counters', async (signal) => {
+    const dataDir = tempDataDir();
+    const first = await start({ DATA_DIR: dataDir });
+    // Both paid_search numbers of the main line are held, and a call comes in on each.
+    const leases = [];
+    for (let i = 0; i < 2; i++) leases.push(await (await post(first.base, '/v1/sessions', visit(i))).json());
+    const held = leases.map((l) => l.numbers[MAIN]);
+    expect(new Set(held).size).toBe(2);
+    for (const to of held) expect((await post(first.base, '/v1/calls', { to }, true)).status).toBe(201);
+    const exited = new Promise((resolve) => first.child.on('exit', resolve));
+    first.child.kill(signal);
+    await exited;
+
+    const second = await start({ DATA_DIR: dataDir });
+    const calls = await (await fetch(`${second.base}/v1/calls?site=demo`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    expect(calls.map((c: { session: string }) => c.session).sort()).toEqual(leases.map((l) => l.session).sort());
+    // The numbers held before are still held: a third paid visitor gets none for the main line.
+    const third = await (await post(second.base, '/v1/sessions', visit(3))).json();
+    expect(third.numbers[MAIN]).toBeUndefined();
+    // Their leases live on, and calls to them still go to them.
+    expect((await post(second.base, `/v1/sessions/${leases[0].session}/heartbeat`, { page: '/', visible: true })).status).toBe(200);
+    expect((await (await post(second.base, '/v1/calls', { to: held[1] }, true)).json()).session).toBe(leases[1].session);
+    const stats = await (await fetch(`${second.base}/v1/stats?site=demo`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    expect(stats.sessions.paid_search).toBe(3);
+    expect(stats.calls.paid_search).toBe(3);
+  }, 30_000);
+
+  test('callswap-server backup FILE copies the data while the server writes; a server on the copy has the calls', async () => {
+    const dataDir = tempDataDir();
+    const server = await start({ DATA_DIR: dataDir });
+    const lease = await (await post(server.base, '/v1/sessions', visit(1))).json();
+    for (let i = 0; i < 20; i++) await post(server.base, '/v1/calls', { to: lease.numbers[MAIN] }, true);
+    // Leases keep coming while the copy is taken.
+    let going = true;
+    const load = (async () => {
+      for (let i = 10; going; i++) await post(server.base, '/v1/sessions', visit(i));
+    })();
+    const copyDir = tempDataDir();
+    const backup = await run({ DATA_DIR: dataDir }, ['backup', join(copyDir, 'callswap.db')]);
+    going = false;
+    await load;
+    expect(backup.code).toBe(0);
+    expect(backup.output).toMatch(new RegExp(`callswap\\.db: a copy of ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(20 calls\\)`));
+    const restored = await start({ DATA_DIR: copyDir });
+    const calls = await (await fetch(`${restored.base}/v1/calls?site=demo`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    expect(calls).toHaveLength(20);
+    expect(calls[0].session).toBe(lease.session);
+  }, 30_000);
+
+  test('a data file of a newer version stops the server with one line', async () => {
+    const dataDir = tempDataDir();
+    const { MIGRATIONS } = await import('../src/store/sqlite');
+    const { createRequire } = await import('node:module');
+    const Database = createRequire(import.meta.url)('libsql');
+    const db = new Database(join(dataDir, 'callswap.db'));
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    const result = await run({ CONFIG, DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    expect(result.output.trim().split('\n')).toHaveLength(1);
+    expect(result.output).toMatch(/newer than this server's/);
+  });
+});
+
+describe('the command', () => {
+  test('--help lists the commands and every environment variable; --version is the package version', async () => {
+    const help = await run({}, ['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['--config FILE', 'check-config FILE', 'backup FILE', '--version']) expect(help.output).toContain(command);
+    const { ENVIRONMENT } = await import('../src/env');
+    for (const name of Object.keys(ENVIRONMENT)) expect(help.output).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const version = await run({}, ['--version']);
+    expect(version.output.trim()).toBe(JSON.parse(readFileSync('server/package.json', 'utf8')).version);
+  });
+
+  test('check-config prints ok for a good file, the field and the form wanted for a bad one, and exits 1', async () => {
+    const good = await run({}, ['check-config', CONFIG]);
+    expect([good.code, good.output.trim()]).toEqual([0, `${CONFIG}: ok (2 sites, 7 tracking numbers)`]);
+    const bad = file('typo.json', { ...testConfig(), sites: { demo: { numbers: { '+31 20 123 4567': { pools: { default: ['+31201234999'] } } } } } });
+    const result = await run({}, ['check-config', bad]);
+    expect(result.code).toBe(1);
+    expect(result.output.trim()).toBe(`callswap-server: ${bad}: "+31 20 123 4567" (sites.demo.numbers): write site numbers as +31201234567`);
+    const unknown = await run({}, ['check-config', file('unknown.json', { ...testConfig(), heartbeats: 30 })]);
+    expect(unknown.output).toMatch(/unknown field "heartbeats" \(did you mean "heartbeat"\?\)/);
+  });
+
+  test('--config FILE runs the server like CONFIG=FILE; a mistyped option is named', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [SERVER_CLI, '--config', CONFIG], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir(), QUIET: '1', CONFIG: '' }, stdio: 'ignore' });
+    try {
+      await expect.poll(() => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0), { timeout: 10_000 }).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const typo = await run({}, ['--confg', CONFIG]);
+    expect([typo.code, typo.output.trim()]).toEqual([1, 'callswap-server: unknown command or option "--confg": callswap-server --help lists them']);
+  });
+
+  test.each([
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY=true is not valid: the number of proxies in front of the server \(1\), or their addresses or CIDRs/],
+    [{ PORT: 'eighty' }, /PORT=eighty is not valid: a port number/],
+    [{ STORE: 'mongo' }, /STORE=mongo is not valid: sqlite, redis or memory/],
+    [{ STORE: 'redis' }, /STORE=redis is not valid: redis needs REDIS_URL/],
+    [{ LOG: 'xml' }, /LOG=xml is not valid: json or short/],
+  ])('a bad environment variable (%j) stops it with one line naming it and the forms it takes', async (env, message) => {
+    const result = await run({ CONFIG, ...env });
+    expect(result.code).toBe(1);
+    expect(result.output.trim().split('\n')).toHaveLength(1);
+    expect(result.output).toMatch(message);
+  });
 });
 
 describe('stopping', () => {

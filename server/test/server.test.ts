@@ -2,8 +2,9 @@
 // The pool server's HTTP contract (openapi.json and the README), through Fastify's inject: the operator API's
 // token, CORS per site, 4xx JSON errors for every kind of bad input, rate limits, releases, config checks, logs.
 import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { checkConfig, loadConfig, type PoolConfig } from '../src/config';
+import { checkConfig, CONFIG_SCHEMA, loadConfig, type PoolConfig } from '../src/config';
 import { createServer } from '../src/app';
 import { createMemoryStore } from '../src/store/memory';
 import type { Store } from '../src/store/store';
@@ -314,6 +315,12 @@ describe('config', () => {
     const config = checkConfig({ rateLimit: { perIp: 5 }, sites: testConfig().sites });
     expect(config.rateLimit).toEqual({ perIp: 5, perVisitor: 30, windowSeconds: 60 });
     expect([config.ttl, config.claim, config.quarantine, config.maxLeasesPerIp, config.retentionDays]).toEqual([1800, 120, 300, 10, 90]);
+  });
+
+  test('config.schema.json is the schema the server checks with, and config.example.json passes it', () => {
+    expect(JSON.parse(readFileSync('server/config.schema.json', 'utf8'))).toEqual(JSON.parse(JSON.stringify(CONFIG_SCHEMA)));
+    expect(loadConfig('server/config.example.json').sites['my-site']).toBeDefined();
+    expect(JSON.parse(readFileSync('server/config.example.json', 'utf8')).$schema).toBe('./config.schema.json');
   });
 
   test('the demo and end-to-end configs are valid', () => {

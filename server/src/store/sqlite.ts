@@ -59,13 +59,14 @@ export function openDatabase(dir: string, { readonly = false } = {}): Database {
   if (readonly && !existsSync(file)) throw new Error(`${file} does not exist: is DATA_DIR the server's?`);
   if (!readonly) mkdirSync(dir, { recursive: true });
   let db: Database;
+  let version: number;
   try {
     db = new Database(file, { readonly, timeout: 5000 });
+    // Not pragma(…, { simple: true }): libsql answers that with an object.
+    version = (db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
   } catch (e) {
     throw new Error(`${file} cannot be opened (${(e as Error).message})`);
   }
-  // Not pragma(…, { simple: true }): libsql answers that with an object.
-  const version = (db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
   if (version > MIGRATIONS.length) {
     db.close();
     throw new Error(`${file} is of schema version ${version}, newer than this server's (${MIGRATIONS.length}): run the callswap-server that wrote it, or restore a backup`);
