@@ -4,6 +4,7 @@
 // (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and
 // pino logs that hold no phone number, visitor id or full IP.
 import { randomBytes } from 'node:crypto';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -54,6 +55,14 @@ export interface ServerOptions {
   /** pino options, or false for no logs. */
   logger?: FastifyServerOptions['logger'];
 }
+
+/**
+ * Paths whose answers no other origin may read: the operator API, the dashboard, the demo's token and operations.
+ * Everything else — the public API, and any path the server does not know — answers with CORS headers for the
+ * page's origin, so a page can read a refusal (403 for an origin not allowed, 404 for a wrong endpoint) and say
+ * what to change; whether the page may use a site is decided per site in routes/sessions.ts, never by CORS.
+ */
+const PRIVATE = /^\/(v1\/(calls|stats|conversions\.csv|report|sites|telephony)|dashboard|demo|health|ready)(\/|\?|$)/;
 
 /** Bodies larger than this are refused (413): no pool request comes near it. */
 export const BODY_LIMIT = 16_384;
@@ -136,6 +145,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     request.log.error({ reqId: request.id, err: { type: error.name, message: error.message, stack: error.stack } }, 'internal error');
     return reply.code(500).send({ error: 'internal' });
   });
+
+  // Before the rate limiter: a 429 carries CORS headers too, so the page reads its Retry-After.
+  const open = { origin: true, methods: ['POST', 'DELETE'], allowedHeaders: ['content-type'], exposedHeaders: ['retry-after'], maxAge: 600 };
+  await fastify.register(cors, { delegator: (request, callback) => callback(null, PRIVATE.test(request.url) ? { origin: false } : open) });
 
   await fastify.register(rateLimit, {
     global: true,

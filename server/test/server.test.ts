@@ -78,26 +78,29 @@ describe('operator API', () => {
   });
 });
 
-describe('public API: CORS per site', () => {
+describe('public API: origins per site', () => {
   const config = { allowedOrigins: [], sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, allowedOrigins: ['https://shop.example'] } } };
 
-  test('a preflight from a listed origin is answered; from another origin it gets no CORS headers', async () => {
+  test('a preflight passes for any origin, with CORS headers for that origin and nothing else exposed', async () => {
     const app = await make(config);
-    const allowed = await app.inject({ method: 'OPTIONS', url: '/v1/sessions', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-    expect(allowed.statusCode).toBe(204);
-    expect(allowed.headers['access-control-allow-origin']).toBe('https://shop.example');
-    expect(String(allowed.headers['access-control-allow-headers'])).toMatch(/content-type/i);
-    const other = await app.inject({ method: 'OPTIONS', url: '/v1/sessions', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
-    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    for (const origin of ['https://shop.example', 'https://evil.example']) {
+      const res = await app.inject({ method: 'OPTIONS', url: '/v1/sessions', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe(origin);
+      expect(String(res.headers['access-control-allow-headers'])).toMatch(/^content-type$/i);
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+    }
   });
 
-  test.each(['application/json', 'text/plain'])('a %s lease from an origin not listed for the site is 403 and takes no number', async (type) => {
+  test.each(['application/json', 'text/plain'])('a %s lease from an origin not listed for the site is 403, readable by the page, and takes no number', async (type) => {
     const app = await make(config);
     const payload = JSON.stringify(leaseBody());
     for (const origin of ['https://evil.example', 'null', 'https://shop.example.evil.example']) {
       const res = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { origin, 'content-type': type }, payload });
       expect(res.statusCode).toBe(403);
       expect(validator('Error')(res.json())).toBe(true);
+      expect(res.json()).toEqual({ error: 'forbidden', message: `requests from ${origin} are not allowed for site "demo": add the origin to the site's "allowedOrigins"` });
+      expect(res.headers['access-control-allow-origin']).toBe(origin);
     }
     // The origin is listed for "demo", not for "other".
     const cross = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { origin: 'https://shop.example' }, payload: leaseBody({ site: 'other', targets: ['+442079460999'] }) });
@@ -128,6 +131,35 @@ describe('public API: CORS per site', () => {
     const stats = (await app.inject({ url: '/v1/stats?site=demo', headers: ADMIN })).json();
     expect(stats.missingTargets).toEqual({});
     expect(stats.pools.paid_search.held).toBe(1);
+  });
+
+  test('the refusal is logged once per origin and site an hour; an unknown site once per id', async () => {
+    const logs: string[] = [];
+    const app = await make(config, { logs, level: 'warn' });
+    for (let i = 0; i < 3; i++) {
+      for (const origin of ['https://evil.example', 'https://other.example']) await app.inject({ method: 'POST', url: '/v1/sessions', headers: { origin }, payload: leaseBody() });
+      await app.inject({ method: 'POST', url: '/v1/sessions', payload: leaseBody({ site: 'dmeo' }) });
+    }
+    const lines = logs.map((l) => JSON.parse(l)).map((l) => [l.level, l.msg]);
+    expect(lines).toEqual([
+      [40, 'origin https://evil.example is not allowed for site "demo": add it to "allowedOrigins"'],
+      [40, 'origin https://other.example is not allowed for site "demo": add it to "allowedOrigins"'],
+      [40, 'a lease for site "dmeo", which the config does not list'],
+    ]);
+  });
+
+  test('a path the server does not know answers 404 JSON with CORS headers (a wrong endpoint); the operator API never has them', async () => {
+    const app = await make(config);
+    for (const url of ['/v1/v1/sessions', '/api/sessions', '/v1/session']) {
+      const res = await app.inject({ method: 'POST', url, headers: { origin: 'https://shop.example' }, payload: leaseBody() });
+      expect([res.statusCode, res.json().error, res.headers['access-control-allow-origin']]).toEqual([404, 'not_found', 'https://shop.example']);
+      const preflight = await app.inject({ method: 'OPTIONS', url, headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://shop.example');
+    }
+    for (const url of ['/v1/calls', '/v1/stats?site=demo', '/v1/report?site=demo', '/v1/sites', '/v1/conversions.csv?site=demo', '/dashboard/', '/health', '/ready']) {
+      const res = await app.inject({ url, headers: { origin: 'https://shop.example', ...ADMIN } });
+      expect(res.headers['access-control-allow-origin'], url).toBeUndefined();
+    }
   });
 
   test('every answer exposes Retry-After, errors included', async () => {
@@ -174,8 +206,10 @@ describe('public API: leases', () => {
     expect(Number(held.headers['retry-after'])).toBeGreaterThan(100);
     // perIp counts every request of an address, unknown URLs too.
     for (let i = 0; i < 8; i++) expect((await app.inject({ url: '/v1/nope', remoteAddress: '10.0.2.1' })).statusCode).toBe(404);
-    const over = await app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '10.0.2.1', payload: leaseBody() });
+    const over = await app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '10.0.2.1', headers: { origin: 'https://shop.example' }, payload: leaseBody() });
     expect(over.statusCode).toBe(429);
+    // Readable by the page: its Retry-After is honoured.
+    expect(over.headers['access-control-allow-origin']).toBe('https://shop.example');
     expect((await app.inject({ url: '/v1/nope', remoteAddress: '10.0.2.1' })).statusCode).toBe(429);
     expect(validator('Error')(over.json())).toBe(true);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { loadDebug } from '../debug/loadDebug.js';
 import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
-import { closest, invalid, notice } from '../lib/invalid.js';
+import { closest, invalid, lastInvalid, notice } from '../lib/invalid.js';
 import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { detectSource } from '../source/detectSource.js';
 import type { Channel, Rule, Source } from '../source/types.js';
@@ -220,7 +220,8 @@ export function init(config: Config): Instance {
   let cookieDomain: string | undefined;
   const domain = (): string | undefined => (cookieDomain ??= config.cookieDomain ?? findCookieDomain(location.hostname));
   const debug = ok && (config.debug || /[?&]callswap_debug=1(&|$)/.test(location.search));
-  let lastError: Status['error'];
+  // A config the script tag refused (it warned): status() says why nothing happens.
+  let lastError: Status['error'] = browser && !ok ? { code: 'config', message: lastInvalid } : undefined;
   let stopDebug: (() => void) | undefined;
   let stopSignals: (() => void) | undefined;
   /** Consent is the visitor's: tabs of the site tell each other when it is granted or withdrawn. */
@@ -321,8 +322,11 @@ export function init(config: Config): Instance {
         onEvent: (event, detail) => {
           if (event == 'error') {
             lastError = detail as Status['error'];
-            // The console stays quiet unless the site asked for debug.
-            if (debug) console.warn(lastError!.message);
+            const code = lastError!.code;
+            // A setup mistake at the pool is said once, naming what to change; other failures only with debug.
+            if (code == 'forbidden') notice(`add ${location.origin} to "allowedOrigins" of site "${config.site}" at ${endpoint}`);
+            else if (code == 'unknown_site') notice(`${endpoint} has no site "${config.site}"`);
+            else if (debug) console.warn(lastError!.message);
             // No lease to show: the static numbers are the fallback.
             if (!lease?.session) show(own);
           }

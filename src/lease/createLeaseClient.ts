@@ -163,8 +163,9 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       // A lease heard on the channel while this tab waited for the lock counts as stored.
       const stored = lease || read();
       if (stored || stopped) return adopt(stored);
-      const until = Number(storage('getItem', failedKey)) || 0;
-      if (Date.now() < until) return error('backoff');
+      // "<until>" or "<until> <code>": a setup mistake (forbidden, unknown_site) is named again, not as a backoff.
+      const [until, cause] = (storage('getItem', failedKey) || '').split(' ');
+      if (Date.now() < (Number(until) || 0)) return error((cause as FailureCode) || 'backoff');
       let code: FailureCode = 'invalid_response';
       let pause = FAILED_PAUSE;
       for (let attempt = 0; attempt < ATTEMPTS && !stopped; attempt++) {
@@ -187,7 +188,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
       // Without storage the three-request limit per page view still holds.
-      storage('setItem', failedKey, String(Date.now() + pause));
+      storage('setItem', failedKey, Date.now() + pause + (code == 'forbidden' || code == 'unknown_site' ? ' ' + code : ''));
       error(code);
     });
 

@@ -3,6 +3,7 @@ export type FailureCode =
   | 'timeout'
   | 'network'
   | 'bad_request'
+  | 'forbidden'
   | 'unknown_site'
   | 'not_found'
   | 'gone'
@@ -90,7 +91,7 @@ export async function request<T = unknown>(url: string, timeout: number, body: u
     const code: FailureCode =
       status == 404
         ? error == 'unknown_site' ? error : error == 'unknown_session' ? 'gone' : 'not_found'
-        : (({ 400: 'bad_request', 410: 'gone', 429: 'rate_limited' }) as Record<number, FailureCode>)[status] || (status >= 500 ? 'unavailable' : 'invalid_response');
+        : (({ 400: 'bad_request', 403: 'forbidden', 410: 'gone', 429: 'rate_limited' }) as Record<number, FailureCode>)[status] || (status >= 500 ? 'unavailable' : 'invalid_response');
     return header ? { ok: false, code, retryAfter: wait } : { ok: false, code };
   } catch {
     return { ok: false, code: signal.aborted ? 'timeout' : 'network' };

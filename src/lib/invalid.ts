@@ -15,9 +15,12 @@ export const warnInsteadOfThrow = (on = true): void => {
   warns = on;
 };
 
+/** The last config error reported (script-tag build): what `status().error` says when init refused its config. */
+export let lastInvalid = '';
+
 /** Reports a config error: throws a TypeError (npm API) or warns once (script-tag build). Returns `false` when it warned. */
 export const invalid = (message: string): false => {
-  message = 'callswap: ' + message;
+  lastInvalid = message = 'callswap: ' + message;
   if (!warns) throw new TypeError(message);
   warnOnce(message);
   return false;

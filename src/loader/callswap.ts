@@ -34,14 +34,14 @@ const guard =
 const dashed = (key: string): string => 'data-' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /**
- * A config from the script tag's data-attributes (each config field as `data-kebab-case`); undefined without
- * data-site. JSON for `static` and `rules`, comma-separated lists for `numbers`, `leaseFor` and `attributes`, numbers
+ * A config from the script tag's data-attributes (each config field as `data-kebab-case`); undefined without any
+ * (the page may init later). Without a usable data-site, init says so. JSON for `static` and `rules`, comma-separated lists for `numbers`, `leaseFor` and `attributes`, numbers
  * for the timings, true unless "false" for the switches. A typo of one of ours is named in a warning; other
  * attributes on the tag (a consent manager's, a CDN's) are theirs and left alone.
  */
 const fromAttributes = (script: HTMLScriptElement | null): Config | undefined => {
   const data = script?.dataset;
-  if (!data?.site) return;
+  if (!data || !Object.keys(data).length) return;
   const config: Record<string, unknown> = {};
   for (const key of Object.keys(data)) {
     const value = data[key]!;

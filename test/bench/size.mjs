@@ -15,11 +15,12 @@ const read = (path) => readFileSync(new URL(path, root));
  * script tag, source and swap; the contracts of #3 and #4 measured larger (see README "Sizes"), so each budget sits
  * just above its measured size: any growth fails the build until someone decides it is worth it. The second wave
  * allowed the script tag 11,605 B + 700 (#15) + 300 (#16) + 250 (#13, swap) = 12,855 B, and the swap 3,369 + 250;
- * the budgets sit just above what was measured after it.
+ * the budgets sit just above what was measured after it. The third wave: #20's setup messages (a refused origin, an
+ * unknown site, a script tag without data-site, each said once per page view) measured +158 B (12,978 B).
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 12848],
-  ['dist/index.js', '`callswap` (everything)', 12000],
+  ['dist/callswap.min.js', 'script tag', 13008],
+  ['dist/index.js', '`callswap` (everything)', 12128],
   ['dist/source.js', '`callswap/source`', 2304],
   ['dist/swap.js', '`callswap/swap`', 3448],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],

@@ -58,6 +58,7 @@ beforeEach(() => {
   delete (window as { __tcfapi?: unknown }).__tcfapi;
 });
 afterEach(() => {
+  server.resetHandlers();
   instances.forEach((i) => i.destroy());
   instances = [];
   Object.defineProperty(navigator, 'globalPrivacyControl', { value: undefined, configurable: true });
@@ -302,6 +303,31 @@ describe('a guest nobody can break', () => {
     start({ endpiont: ENDPOINT, statik: {} } as Partial<Config>);
     start({ endpiont: ENDPOINT } as Partial<Config>);
     expect(warn.mock.calls.map(([m]) => m)).toEqual(['callswap: unknown config field "endpiont" (did you mean "endpoint"?)', 'callswap: unknown config field "statik" (did you mean "static"?)']);
+  });
+
+  test.each([
+    [403, 'forbidden', `callswap: add ${location.origin} to "allowedOrigins" of site "shop-a" at ${ENDPOINT}`],
+    [404, 'unknown_site', `callswap: ${ENDPOINT} has no site "shop-b"`],
+  ])('a %i %s from the pool warns once without debug, naming what to change; status says so', async (status, code, message) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    server.use(http.post(`${ENDPOINT}/sessions`, () => HttpResponse.json({ error: code }, { status, headers: CORS })));
+    // A site id of its own: each message is said once per page (module), and other tests use "demo".
+    const site = code == 'forbidden' ? 'shop-a' : 'shop-b';
+    const instance = start({ site, static: {} });
+    await until(() => instance.status().error?.code == code);
+    // The next page view within 30 s does not ask the pool, and names the same mistake.
+    const again = start({ site, static: {} });
+    await until(() => again.status().error?.code == code);
+    expect(warn.mock.calls.map(([m]) => m)).toEqual([message]);
+    expect(text()).toBe('Bel 020 123 4567');
+  });
+
+  test('other pool failures stay out of the console without debug', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    server.use(http.post(`${ENDPOINT}/sessions`, () => HttpResponse.json({ error: 'invalid' }, { status: 400, headers: CORS })));
+    const instance = start({ static: {} });
+    await until(() => instance.status().error?.code == 'bad_request');
+    expect(warn).not.toHaveBeenCalled();
   });
 
   test.each(['pool.example.com/v1', 'https//pool.example.com/v1', 'v1', 'ftp://pool.example.com/v1'])('endpoint %s is a config error naming the fix', (endpoint) => {

@@ -180,11 +180,17 @@ describe('failures leave the site its own numbers', () => {
     // A 404 that is not the pool's (a wrong endpoint, a proxy's page) says so, with the URL.
     [404, { error: 'no' }, 'not_found'],
     [404, 'Not Found', 'not_found'],
+    [403, { error: 'forbidden' }, 'forbidden'],
   ])('%i %j is not retried (%s)', async (status, body, code) => {
     leaseAnswers = [() => (typeof body == 'string' ? new HttpResponse(body, { status, headers: CORS }) : json(body, status))];
     const { log } = start();
     await until(() => log.events.some(([e]) => e == 'error'));
     expect(log.events.find(([e]) => e == 'error')![1]).toMatchObject({ code, message: `callswap: ${code.replace('_', ' ')}: ${ENDPOINT}/sessions` });
+    expect(leases()).toBe(1);
+    // The next page view within 30 s does not ask; a setup mistake is named again, anything else is a backoff.
+    const again = start();
+    await until(() => again.log.events.some(([e]) => e == 'error'));
+    expect(again.log.events[0]![1]).toMatchObject({ code: code == 'forbidden' || code == 'unknown_site' ? code : 'backoff' });
     expect(leases()).toBe(1);
   });
 

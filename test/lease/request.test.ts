@@ -112,7 +112,7 @@ describe('request', () => {
     [404, '<h1>Not Found</h1>', 'not_found'],
     [410, { error: 'gone' }, 'gone'],
     [400, { error: 'invalid' }, 'bad_request'],
-    [403, { error: 'forbidden' }, 'invalid_response'],
+    [403, { error: 'forbidden' }, 'forbidden'],
     [503, 'down', 'unavailable'],
   ])('%i %j → %s', async (status, body, code) => {
     answer = () => (typeof body == 'string' ? new HttpResponse(body, { status, headers: CORS }) : HttpResponse.json(body, { status, headers: CORS }));

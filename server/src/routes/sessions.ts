@@ -1,12 +1,13 @@
 // The public protocol (openapi.json): leases, heartbeats, events and releases, called by browsers on any site the
-// config lists. CORS per site: a request from an Origin that is neither the server's own nor listed for the site
-// is refused with 403 before it touches the pool.
-import cors from '@fastify/cors';
+// config lists. Origins per site: a request from an Origin that is neither the server's own nor listed for the site
+// is refused with 403 before it touches the pool — a refusal the page can read (CORS headers come with every answer
+// of the public API, see app.ts), so the SDK can say which origin to add where, and the server logs it once an hour.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientKey } from '../net.js';
 import type { LeaseRequest } from '../pool.js';
 import type { Touched } from '../store/store.js';
 import { ref, unknownSite } from './openapi.js';
+import { hourly } from '../log.js';
 
 const session = { type: 'object', required: ['session'], properties: { session: ref('SessionId') } };
 
@@ -31,8 +32,14 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
     return listed(origin);
   };
 
-  const forbidden = (request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(403).send({ error: 'forbidden', message: `requests from ${request.headers.origin} are not allowed for this site` });
+  /** One warning per origin and site an hour: a setup mistake shows in the log without filling it. */
+  const warn = hourly();
+
+  const forbidden = (request: FastifyRequest, reply: FastifyReply, site?: string) => {
+    const origin = String(request.headers.origin).slice(0, 200);
+    if (site) warn(`${origin} ${site}`, () => request.log.warn({ reqId: request.id, origin, site }, `origin ${origin} is not allowed for site "${site}": add it to "allowedOrigins"`));
+    return reply.code(403).send({ error: 'forbidden', message: `requests from ${origin} are not allowed for ${site ? `site "${site}"` : 'this site'}: add the origin to the site's "allowedOrigins"` });
+  };
 
   const answer = (request: FastifyRequest, reply: FastifyReply, touched: Touched, ok: () => unknown) =>
     touched == 'unknown'
@@ -46,16 +53,6 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
   // Page events come as text/plain JSON: a simple request, no CORS preflight.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
-  // Any origin some site lists gets CORS headers; the per-site check refuses it for the other sites. A list, not a
-  // function: @fastify/cors runs on every request, and a static list is the cheap way through it.
-  const origins = [...pool.sites.values()].flatMap((site) => site.allowedOrigins ?? fallback);
-  await fastify.register(cors, {
-    origin: origins.includes('*') ? '*' : origins.length ? [...new Set(origins)] : false,
-    methods: ['POST', 'DELETE'],
-    allowedHeaders: ['content-type'],
-    exposedHeaders: ['retry-after'],
-    maxAge: 600,
-  });
 
   const perVisitor = fastify.createRateLimit({
     max: config.rateLimit.perVisitor,
@@ -77,8 +74,12 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
         request.log.info({ reqId: request.id, site: request.body.site, channel: request.body.source.channel, numbers: held, none: request.body.targets.length - held }, 'lease');
         return reply.code(201).send(result.lease);
       }
-      if (result.error == 'forbidden') return forbidden(request, reply);
-      if (result.error == 'unknown_site') return unknownSite(reply, request.body.site);
+      if (result.error == 'forbidden') return forbidden(request, reply, request.body.site);
+      if (result.error == 'unknown_site') {
+        const site = request.body.site;
+        warn(`site ${site}`, () => request.log.warn({ reqId: request.id, site, origin: request.headers.origin?.slice(0, 200) }, `a lease for site "${site}", which the config does not list`));
+        return unknownSite(reply, site);
+      }
       if (result.error != 'rate_limited') return;
       return reply
         .code(429)
