@@ -1,4 +1,4 @@
-// The reference pool server: one Fastify instance, a plugin per concern, each in src/routes/ named after its URLs'
+// The pool server: one Fastify instance, a plugin per concern, each in src/routes/ named after its URLs'
 // first segment after /v1 (sessions, calls, stats, conversions, telephony, report, sites; health, dashboard and demo
 // outside the API), the store as a decoration. Cross-cutting concerns are hooks or official plugins: CORS
 // (@fastify/cors, public API only), rate limits (@fastify/rate-limit, in Redis when there is one), request ids and

@@ -1,4 +1,4 @@
-// Browser benchmarks against the reference pool server (real Chromium, loopback, bounded): time to swap, Core Web
+// Browser benchmarks against the pool server (real Chromium, loopback, bounded): time to swap, Core Web
 // Vitals with and without callswap, requests per visitor, memory after SPA route changes, clicks. Needs `npm run build` and `npm run build:server`. Prints tables.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const TABS_SECONDS = Number(process.env.BENCH_TABS_SECONDS || 300);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The reference pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
+/** The pool server with the demo's and the tests' sites (heartbeat 10 s), serving the demo site at / and the repository behind it. */
 export const startPool = async () => {
   const read = (path) => JSON.parse(readFileSync(root + path, 'utf8'));
   // The tests' site has its own tracking numbers (07xx, 08xx): one number stands for one site number.

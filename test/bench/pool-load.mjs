@@ -1,4 +1,4 @@
-// Load tests of the reference pool server, on loopback only, bounded in clients and time, stopping by themselves.
+// Load tests of the pool server, on loopback only, bounded in clients and time, stopping by themselves.
 // Needs `npm run build:server` and redis-server (Debian's). Run: node test/bench/pool-load.mjs
 //
 // 1. Throughput (autocannon, 50 connections): the pool server against the limit (test/bench/limit-server.mjs: a

@@ -18,7 +18,7 @@ out('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchSwap()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 
 out('');
-out('| in the browser, against the reference pool server | measured | goal |\n| --- | ---: | ---: |');
+out('| in the browser, against the pool server | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchPage()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 out('');
 // The pool server's load test runs in its own process (it starts servers and kills one).

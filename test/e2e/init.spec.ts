@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { poolPort } from './playwright.config';
 
-// init() end to end against the reference pool server, in the three ways of shipping.
+// init() end to end against the pool server, in the three ways of shipping.
 test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
 
 const ORIGINAL = '020 7946 0018';

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { ADMIN_TOKEN, poolPort } from './playwright.config';
 
-// Several tabs of one visitor against the reference pool server (heartbeat: 10 s in test/e2e/pool.config.json).
+// Several tabs of one visitor against the pool server (heartbeat: 10 s in test/e2e/pool.config.json).
 test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
 
 test('tabs of one visitor share one lease and one heartbeat stream; a revoked lease leaves every tab', async ({ browser }) => {

@@ -5,7 +5,7 @@ import { defineConfig } from '@playwright/test';
 /** Debian's Chromium where it is installed (CI, containers), or a path from CHROMIUM_PATH; else Playwright's own. */
 const executablePath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const port = Number(process.env.E2E_PORT || 4173);
-/** The reference pool server, serving the repository too: the pages that lease talk to it on one origin. */
+/** The pool server, serving the repository too: the pages that lease talk to it on one origin. */
 export const poolPort = Number(process.env.E2E_POOL_PORT || 4174);
 /** The pool server's operator token in these tests. */
 export const ADMIN_TOKEN = 'e2e-admin-token';

@@ -3,7 +3,7 @@ import { poolPort } from './playwright.config';
 
 // Setup mistakes, answered where the webmaster looks: the browser's console and callswap.status(). The page is
 // served from the static server's origin (127.0.0.1:4173), which the end-to-end pool config does not list for its
-// site, and leases from the reference pool server on another port.
+// site, and leases from the pool server on another port.
 const POOL = `http://127.0.0.1:${poolPort}/v1`;
 const ORIGINAL = 'Call us on 020 7946 0018';
 
