@@ -67,11 +67,17 @@ export async function startPoolServer(env = {}, port = undefined, { logs = false
   throw new Error(`pool server did not start: ${output.text}`);
 }
 
-/** Starts redis-server on a free loopback port, no persistence; undefined when it is not installed. */
-export async function startRedis(tries = 3) {
+/**
+ * Starts redis-server on loopback; undefined when it is not installed. Without persistence, unless `aof`: then with
+ * the append-only file in `dir` (fsync every second, as the server's README asks), so `restart()` — SIGTERM, then a
+ * new redis-server on the same port and files — finds the data again.
+ */
+export async function startRedis({ aof = false, dir = undefined, port = undefined, tries = 3 } = {}) {
   if (spawnSync('redis-server', ['--version']).error) return undefined;
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
+  const chosen = port ?? (await freePort());
+  const files = aof ? (dir ?? tempDataDir()) : undefined;
+  const persistence = aof ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', files, '--save', ''] : ['--save', '', '--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', ...persistence], { stdio: 'pipe' });
   const ready = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => d.toString().includes('Ready to accept') && resolve(true));
     child.on('error', reject);
@@ -80,8 +86,16 @@ export async function startRedis(tries = 3) {
     setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
   });
   if (!ready) {
-    if (tries > 1) return startRedis(tries - 1);
+    if (tries > 1 && port === undefined) return startRedis({ aof, dir, tries: tries - 1 });
     throw new Error('redis-server did not start');
   }
-  return { url: `redis://127.0.0.1:${port}`, child, stop: () => child.kill('SIGKILL') };
+  return {
+    url: `redis://127.0.0.1:${chosen}`,
+    child,
+    stop: () => child.kill('SIGKILL'),
+    /** Stops it as an operator would (SIGTERM: the append-only file is flushed) and resolves when it is gone. */
+    shutdown: () => new Promise((resolve) => (child.exitCode != null ? resolve(undefined) : (child.once('exit', resolve), child.kill('SIGTERM')))),
+    /** A new redis-server on the same port with the same files. */
+    restart: () => startRedis({ aof, dir: files, port: chosen }),
+  };
 }
