@@ -5,19 +5,21 @@
 //    minimal node:http server that parses the same JSON and answers a same-size JSON), alternating in one run, with
 //    a pool of 100 numbers and one of 20,000. A lease is measured as a lease-and-release cycle (POST, then DELETE),
 //    so every lease finds a free number whatever the pool's size; heartbeats renew 50 live leases. The pool servers
-//    log a line per request (to nowhere), as in production. Memory store: one process; Redis: two processes on one
-//    Redis, 25 connections each, against two limit processes.
+//    log a line per request (to nowhere), as in production. Memory and SQLite stores: one process; Redis: two
+//    processes on one Redis, 25 connections each, against two limit processes.
 // 2. Safety: 200 clients lease, heartbeat and walk away on a 5-number pool with 2-second ttls and no quarantine;
-//    one process (memory), two processes on one Redis, and the same with one killed (kill -9) mid-run. Checked, not
-//    assumed: no number held by two live sessions (seen by the clients and in Redis's own history), and every
-//    confirmed holding still attributes a call.
+//    one process (memory), one process (SQLite) killed (kill -9) mid-run and started again on its data, two
+//    processes on one Redis, and the same with one killed mid-run. Checked, not assumed: no number held by two live
+//    sessions (seen by the clients, and in SQLite's and Redis's own history), and every confirmed holding still
+//    attributes a call.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { ADMIN_TOKEN, freePort, startPoolServer, startRedis } from '../servers.mjs';
+import { ADMIN_TOKEN, freePort, startPoolServer, startRedis, tempDataDir } from '../servers.mjs';
 
 const SECONDS = Number(process.env.LOAD_SECONDS || 3);
 const ROUNDS = Number(process.env.LOAD_ROUNDS || 5);
@@ -220,6 +222,8 @@ const drive = async (bases, { killAfter } = {}) => {
       } catch {
         failures++;
         if (killAfter && alive.length > 1) alive.splice(alive.indexOf(base), 1);
+        // A process coming back (the SQLite run): ask again soon, not in a tight loop.
+        await sleep(50);
       }
     }
   };
@@ -263,6 +267,18 @@ const storeOverlaps = async (url) => {
   return overlaps;
 };
 
+/** Double assignments in the SQLite file's own history: a holding that began before the previous holder's end. */
+const sqliteOverlaps = (dataDir) => {
+  const Database = createRequire(import.meta.url)('libsql');
+  const db = new Database(join(dataDir, 'callswap.db'), { readonly: true });
+  const rows = db.prepare('SELECT h.number, h.start, s.until FROM holdings h JOIN sessions s ON s.id = h.session ORDER BY h.number, h.start').all([]);
+  db.close();
+  if (rows.length < 2) throw new Error('no holdings in the SQLite file: the check would prove nothing');
+  let overlaps = 0;
+  for (let i = 1; i < rows.length; i++) if (rows[i].number == rows[i - 1].number && rows[i].start < rows[i - 1].until) overlaps++;
+  return overlaps;
+};
+
 /** Every confirmed holding attributes a call placed while it held the number. */
 const lostAttributions = async (base, holdings) => {
   let lost = 0;
@@ -282,15 +298,46 @@ const safety = (name, result, overlaps, attribution) => {
   failed ||= overlaps > 0 || attribution.lost > 0;
 };
 try {
-  // LOAD_ONLY=safety skips the throughput runs (a quicker check of the safety runs alone).
+  // LOAD_ONLY=safety skips the throughput runs (a quicker check of the safety runs alone); LOAD_STORES=sqlite (or a
+  // comma-separated list of memory, sqlite, redis) measures only those stores.
   const measure = process.env.LOAD_ONLY != 'safety';
+  const stores = (process.env.LOAD_STORES || 'memory,sqlite,redis').split(',');
   const limit = await startLimit();
-  if (measure) {
+  if (measure && stores.includes('memory')) {
     const memory = await startPoolServer({ CONFIG: THROUGHPUT, STORE: 'memory' }, undefined, { logs: true });
     children.push(memory.child);
     throughputRows.push(...(await throughput('memory store, 1 process', [memory.base], [limit], { lease: 0.4, heartbeat: 0.6, p99: 20 })));
     memory.stop();
   }
+
+  if (measure && stores.includes('sqlite')) {
+    const sqlite = await startPoolServer({ CONFIG: THROUGHPUT }, undefined, { logs: true });
+    children.push(sqlite.child);
+    throughputRows.push(...(await throughput('SQLite store, 1 process', [sqlite.base], [limit], { lease: 0.3, heartbeat: 0.6, p99: 20 })));
+    sqlite.stop();
+  }
+
+  // SQLite: the process is killed (kill -9) 4 s into the run and started again on the same data and port.
+  const dataDir = tempDataDir();
+  const sqliteSafety = await startPoolServer({ CONFIG: SAFETY, DATA_DIR: dataDir });
+  children.push(sqliteSafety.child);
+  const port = Number(new URL(sqliteSafety.base).port);
+  const restarted = await drive([sqliteSafety.base], {
+    killAfter: {
+      ms: 4000,
+      kill: async () => {
+        sqliteSafety.child.kill('SIGKILL');
+        await new Promise((r) => sqliteSafety.child.once('exit', r));
+        children.push((await startPoolServer({ CONFIG: SAFETY, DATA_DIR: dataDir }, port)).child);
+      },
+    },
+  });
+  safety(
+    '1 process, SQLite store, killed (kill -9) mid-run and started again',
+    restarted,
+    clientOverlaps(restarted.holdings) + sqliteOverlaps(dataDir),
+    await lostAttributions(sqliteSafety.base, restarted.holdings),
+  );
 
   const memorySafety = await startPoolServer({ CONFIG: SAFETY, STORE: 'memory' });
   children.push(memorySafety.child);
@@ -303,7 +350,7 @@ try {
     failed ||= !!process.env.CI;
   } else {
     children.push(redis.child);
-    if (measure) {
+    if (measure && stores.includes('redis')) {
       const limits = [limit, await startLimit()];
       const shared = [];
       for (let i = 0; i < 2; i++) shared.push(await startPoolServer({ CONFIG: THROUGHPUT, REDIS_URL: redis.url }, undefined, { logs: true }));

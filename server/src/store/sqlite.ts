@@ -4,20 +4,38 @@
 // Writes are committed in groups: the operations of one turn of the event loop share a transaction that commits
 // before the next turn (setImmediate), and no operation's promise resolves before its transaction is committed, so
 // nothing the server answered can be lost when the process dies (kill -9): a number it handed out is on disk before
-// the visitor hears of it. Each operation runs inside a savepoint and runs to its end before another starts (Node
-// runs one task at a time and nothing here awaits), so taking a number is atomic without locks, as in memory.
+// the visitor hears of it. Each operation runs to its end before another starts (Node runs one task at a time and
+// nothing here awaits), so taking a number is atomic without locks, as in memory; an operation that fails rolls back
+// its whole group (every operation of it fails). Counter increments are summed in memory and written with the group
+// of their turn, without waiting for its commit: a lease adds to the same few counters as the leases around it.
 //
 // libsql (Turso's SQLite) is the binding: its prebuilt binaries come from the npm registry as optional
 // dependencies, so it installs without a compiler and without an install script (npm 11 blocks those by default).
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import type LibsqlDatabase from 'libsql';
 import { HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 type Database = LibsqlDatabase.Database;
-const Database = createRequire(import.meta.url)('libsql') as typeof LibsqlDatabase;
+const require = createRequire(import.meta.url);
+const Database = require('libsql') as typeof LibsqlDatabase;
+
+/** The checkpointing thread: a PASSIVE checkpoint (never waits for the writer) every `every` ms. */
+const CHECKPOINTER = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.libsql);
+const db = new Database(workerData.file, { timeout: 1000 });
+setInterval(() => {
+  try {
+    db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get([]);
+  } catch {
+    // Busy: the next one.
+  }
+}, workerData.every);
+`;
 
 /** The database file in the data directory. */
 export const DB_FILE = 'callswap.db';
@@ -75,6 +93,7 @@ export function openDatabase(dir: string, { readonly = false } = {}): Database {
   db.pragma('journal_mode = WAL');
   // Durable at each checkpoint (every CHECKPOINT_EVERY ms), and always against a crash of the process itself.
   db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 0');
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
@@ -157,9 +176,6 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     dropHoldings: q('DELETE FROM holdings WHERE session = ?'),
     dropCalls: q('DELETE FROM calls WHERE at < ?'),
     dropHours: q('DELETE FROM counters WHERE hour >= 0 AND hour < ?'),
-    savepoint: q('SAVEPOINT op'),
-    release: q('RELEASE op'),
-    rollback: q('ROLLBACK TO op'),
   };
 
   /** Orders numbers freed at the same moment: the one that got there first leaves first. */
@@ -171,14 +187,27 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
   const known = new Map<string, Set<string>>();
   /** The operations waiting for the open transaction to commit. */
   let waiting: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
-  let written = false;
+  /** Counter increments of the open transaction: "site\nhour\nfield" → [n, max?]. */
+  const counts = new Map<string, [number, boolean]>();
 
-  const commit = (): void => {
-    const list = waiting!;
+  /** Writes the counter increments summed so far (into the open transaction). */
+  const flush = (): void => {
+    for (const [key, [n, max]] of counts) {
+      const [site, hour, field] = key.split('\n');
+      (max ? sql.max : sql.add).run(site, Number(hour), field, n);
+    }
+    counts.clear();
+  };
+
+  /** Ends the open transaction: commits it, or rolls it back when `failure` (or the commit itself) says so. */
+  const end = (failure?: unknown): void => {
+    const list = waiting;
+    if (!list) return;
     waiting = undefined;
     try {
+      if (failure) throw failure;
+      flush();
       db.exec('COMMIT');
-      written = true;
       for (const op of list) op.resolve();
     } catch (e) {
       try {
@@ -187,30 +216,31 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
         // Rolled back already.
       }
       // Whatever the operations wrote is gone: caches built from it too.
+      counts.clear();
       known.clear();
       seq = lastSeq();
       for (const op of list) op.reject(e);
     }
   };
 
+  /** Opens this turn's transaction; it commits before the next turn. */
+  const begin = (): void => {
+    db.exec('BEGIN IMMEDIATE');
+    waiting = [];
+    setImmediate(end);
+  };
+
   /** Runs `fn` in this turn's transaction; resolves with its result once that transaction is committed. */
   const write = <T>(fn: () => T): Promise<T> => {
-    if (!waiting) {
-      db.exec('BEGIN IMMEDIATE');
-      waiting = [];
-      setImmediate(commit);
-    }
+    if (!waiting) begin();
+    const done = new Promise<T>((resolve, reject) => waiting!.push({ resolve: () => resolve(result), reject }));
     let result: T;
-    sql.savepoint.run();
     try {
       result = fn();
-      sql.release.run();
     } catch (e) {
-      sql.rollback.run();
-      sql.release.run();
-      return Promise.reject(e);
+      end(e);
     }
-    return new Promise((resolve, reject) => waiting!.push({ resolve: () => resolve(result), reject }));
+    return done;
   };
 
   /** Reads now, answered once what it may have read of this turn's writes is committed. */
@@ -249,7 +279,10 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     return { site: row.site, until: next };
   };
 
-  /** Adds to (or raises) one counter of a bucket; a new field past MAX_FIELDS goes to "<kind>|(other)". */
+  /**
+   * Adds to (or raises) one counter of a bucket, written at the commit; a new field past MAX_FIELDS goes to
+   * "<kind>|(other)".
+   */
   const add = (site: string, hour: number, field: string, n: number, max = false): void => {
     const bucket = `${site}\n${hour}`;
     let fields = known.get(bucket);
@@ -260,21 +293,20 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     }
     if (!fields.has(field) && fields.size >= MAX_FIELDS) field = field.split('|')[0] + '|(other)';
     fields.add(field);
-    (max ? sql.max : sql.add).run(site, hour, field, n);
+    const key = `${bucket}\n${field}`;
+    const before = counts.get(key);
+    counts.set(key, [before ? (max ? Math.max(before[0], n) : before[0] + n) : n, max]);
+    // Written with this turn's group, whose commit the count does not wait for: counters are the one thing a kill -9
+    // can take from the last few milliseconds, never a lease or a call.
+    if (!waiting) begin();
   };
 
   const readCall = (data: string): Call => JSON.parse(data);
 
-  let timer: NodeJS.Timeout | undefined = setInterval(() => {
-    if (!written || waiting) return;
-    written = false;
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy (a backup reading): the next one.
-    }
-  }, CHECKPOINT_EVERY);
-  timer.unref();
+  // The write-ahead log goes into the database file from a thread of its own (a connection of its own), once a
+  // second: copying a second of writes takes milliseconds that requests would otherwise wait for.
+  const checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { libsql: require.resolve('libsql'), file: join(dir, DB_FILE), every: CHECKPOINT_EVERY } });
+  checkpointer.unref();
 
   return {
     async syncPools(config) {
@@ -382,19 +414,19 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     },
 
     async count(site, fields, at) {
-      return write(() => {
-        for (const [field, n] of Object.entries(fields)) {
-          add(site, TOTAL, field, n);
-          add(site, hourOf(at), field, n);
-        }
-      });
+      for (const [field, n] of Object.entries(fields)) {
+        add(site, TOTAL, field, n);
+        add(site, hourOf(at), field, n);
+      }
     },
 
     async counters(site, since) {
+      flush();
       return read(() => Object.fromEntries((since == null ? sql.totals.all(site) : sql.sums.all(site, since - HOUR)).map((r) => [r.field, r.n])));
     },
 
     async series(site, since) {
+      flush();
       return read(() => {
         const out: Record<number, Record<string, number>> = {};
         for (const { hour, field, n } of sql.hours.all(site, since - HOUR)) (out[hour] ??= {})[field] = n;
@@ -403,7 +435,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     },
 
     async peak(site, pool, held, at) {
-      return write(() => add(site, hourOf(at), `peak|${pool}`, held, true));
+      add(site, hourOf(at), `peak|${pool}`, held, true);
     },
 
     async addMissing(site, page, targets) {
@@ -467,9 +499,8 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       db.prepare('SELECT 1').get([]);
     },
     async close() {
-      clearInterval(timer);
-      timer = undefined;
-      if (waiting) commit();
+      await checkpointer.terminate();
+      end();
       if (db.open) {
         db.pragma('wal_checkpoint(TRUNCATE)');
         db.close();
