@@ -81,6 +81,7 @@ const CODES: Record<string, string> = {
 /** The server, ready to listen: `await (await createServer(options)).listen(…)`. */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   const { config, store } = options;
+  if (options.twilioAuthToken && !options.publicUrl) throw new Error('twilioAuthToken needs publicUrl: Twilio signs the public URL of each webhook');
   const idPrefix = randomBytes(3).toString('base64url');
   let requests = 0;
   const fastify = Fastify({
@@ -96,8 +97,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     forceCloseConnections: 'idle',
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 256 },
-    // Bodies are checked as they are: no type coercion, nothing removed silently.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Bodies are checked as they are (no type coercion); a field a schema does not list is dropped before anything
+    // reads it, so nothing unknown is stored (a newer SDK's fields reach an older server as nothing).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     frameworkErrors: (_error, _request, reply) => {
       reply.code(400 as never).send({ error: 'bad_url', message: 'the request target is not a valid URL' } as never);
     },

@@ -13,7 +13,7 @@ export const ENVIRONMENT = {
   ADMIN_TOKEN: { default: '', what: 'the operator API\'s bearer token; without it the operator API answers 401' },
   TRUST_PROXY: { default: '', what: 'which proxies\' `X-Forwarded-For` to believe: a hop count, or addresses/CIDRs, comma-separated' },
   PUBLIC_URL: { default: '', what: 'the server\'s public URL behind a proxy: its origin is the server\'s own for CORS, and Twilio signs it' },
-  TWILIO_AUTH_TOKEN: { default: '', what: 'verifies Twilio\'s webhooks; without it they are refused' },
+  TWILIO_AUTH_TOKEN: { default: '', what: 'verifies Twilio\'s webhooks (needs `PUBLIC_URL`); without it they are refused' },
   DEMO: { default: '', what: '`1`: make an admin token when none is set and hand it to the demo\'s pages (`npm start`)' },
   STATIC: { default: '', what: 'files to serve too, as `prefix=dir,prefix=dir` (the demo serves its site and the SDK this way)' },
   LOG: { default: 'json', what: '`json` (pino\'s JSON lines) or `short` (a line of text per lease, release, call and error)' },
@@ -50,7 +50,8 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export function readSettings(env: Record<string, string | undefined> = process.env, configFile?: string): Settings {
   const get = (name: Variable): string => env[name] ?? ENVIRONMENT[name].default;
   const fail = (name: Variable, wanted: string): never => {
-    throw new Error(`${name}=${env[name]} is not valid: ${wanted}`);
+    // Secrets are not repeated.
+    throw new Error(`${name}=${/TOKEN/.test(name) ? '…' : env[name]} is not valid: ${wanted}`);
   };
   const file = configFile || get('CONFIG');
   if (!file) throw new Error('no config file: name it with --config FILE (or CONFIG=FILE); `callswap-server --help` tells more');
@@ -58,6 +59,7 @@ export function readSettings(env: Record<string, string | undefined> = process.e
   if (!/^\d+$/.test(get('PORT')) || port > 65535) fail('PORT', 'a port number from 0 to 65535');
   const publicUrl = get('PUBLIC_URL') || undefined;
   if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) fail('PUBLIC_URL', 'an http(s) URL, e.g. https://pool.example.com');
+  if (get('TWILIO_AUTH_TOKEN') && !publicUrl) fail('TWILIO_AUTH_TOKEN', 'it needs PUBLIC_URL too (https://pool.example.com): Twilio signs the public URL of each webhook, which is never taken from the request');
   const redisUrl = get('REDIS_URL') || undefined;
   const store = (env.STORE || (redisUrl ? 'redis' : 'sqlite')) as Settings['store'];
   if (!['sqlite', 'redis', 'memory'].includes(store)) fail('STORE', 'sqlite, redis or memory');

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { BODY_LIMIT, createServer, type ServerOptions } from './app.js';
 import { loadConfig } from './config.js';
+import { isLoopbackHost } from './net.js';
 import type { Settings } from './env.js';
 import { createMemoryStore } from './store/memory.js';
 import { connectRedis, createRedisStore } from './store/redis.js';
@@ -81,7 +82,8 @@ export async function runServer(settings: Settings): Promise<void> {
     publicUrl: settings.publicUrl,
     twilioAuthToken: settings.twilioAuthToken,
     logger: { level: settings.logLevel, ...(settings.log == 'short' && { stream: shortLines }) },
-    demo: settings.demo || settings.statics.length ? { statics: settings.statics, shareToken: settings.demo && !settings.adminToken } : undefined,
+    // The demo's token goes to its pages only on a server this machine alone can reach.
+    demo: settings.demo || settings.statics.length ? { statics: settings.statics, shareToken: settings.demo && !settings.adminToken && isLoopbackHost(settings.host) } : undefined,
   });
   await fastify.listen({ port: settings.port, host: settings.host });
   const base = `http://${settings.host}:${settings.port}`;

@@ -2,7 +2,7 @@
 // turn their results into answers), so tests can drive them directly against either store.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { PoolConfig, SiteConfig } from './config.js';
-import { ofKind, total, type Call, type Session, type Source, type Store } from './store/store.js';
+import { cleanSource, ofKind, total, type Call, type Session, type Source, type Store } from './store/store.js';
 
 const DAY = 86_400_000;
 
@@ -133,7 +133,7 @@ export function createPool(config: PoolConfig, store: Store) {
         if (name) picks.push({ target, pool: poolKey(request.site, target, name), name });
       }
       const outcome = await store.lease({
-        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source: request.source, ip: await ipKey(ip) },
+        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source: cleanSource(request.source), ip: await ipKey(ip) },
         picks,
         claim: ms(config.claim),
         quarantine: ms(config.quarantine),
@@ -186,7 +186,7 @@ export function createPool(config: PoolConfig, store: Store) {
         to: input.to,
         ...(input.from && { from: input.from }),
         at: new Date(at).toISOString(),
-        ...(holder && target && { site: holder.site, target, session: holder.id, source: holder.source }),
+        ...(holder && target && { site: holder.site, target, session: holder.id, source: cleanSource(holder.source) }),
         ...(input.duration != null && { duration: input.duration }),
         ...(input.status && { status: input.status }),
         ...(input.ref && { ref: input.ref }),

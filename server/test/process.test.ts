@@ -329,6 +329,17 @@ describe('start', () => {
     expect((await fetch(`${demo.base}/`)).status).toBe(404);
     expect(demo.output.text).toMatch(/Admin token/);
   });
+
+  test('DEMO=1 hands its token to its pages only when it listens on loopback', async () => {
+    const local = await start({ DEMO: '1', ADMIN_TOKEN: '' });
+    expect((await fetch(`${local.base}/demo/token`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect(await (await fetch(`${local.base}/dashboard/`)).text()).toContain('data-demo');
+    const port = await freePort();
+    const open = await startPoolServer({ CONFIG, DEMO: '1', ADMIN_TOKEN: '', HOST: '0.0.0.0' }, port);
+    started.push(open);
+    expect((await fetch(`http://127.0.0.1:${port}/demo/token`, { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(404);
+    expect(await (await fetch(`http://127.0.0.1:${port}/dashboard/`)).text()).not.toContain('data-demo');
+  });
 });
 
 describe('the demo (npm start)', () => {

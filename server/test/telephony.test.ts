@@ -1,13 +1,14 @@
 // @vitest-environment node
 // Calls into the pool and conversions out: Twilio's voice webhook and status callback (signed as Twilio documents
 // it), the generic calls API, and the offline conversion files for Google Ads and Microsoft Advertising.
+import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { PoolConfig } from '../src/config';
 import { conversionFile, formatTime } from '../src/conversions';
 import { createServer } from '../src/app';
 import { twilioSignature } from '../src/routes/telephony';
 import { createMemoryStore } from '../src/store/memory';
-import type { Call } from '../src/store/store';
+import type { Call, Store } from '../src/store/store';
 import { twilioSign } from '../../test/helpers';
 import { validator } from '../../test/protocol';
 import { MAIN, OTHER, source, testConfig } from './fixtures';
@@ -18,7 +19,7 @@ const ADMIN = { authorization: `Bearer ${TOKEN}` };
 
 const sign = (url: string, params: Record<string, string>, token = TWILIO) => twilioSign(token, url, params);
 
-const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string | null; publicUrl?: string } = {}) =>
+const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string | null; publicUrl?: string; store?: Store; logs?: string[] } = {}) =>
   createServer({
     config: testConfig({
       ...config,
@@ -28,10 +29,11 @@ const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string
         ...config.sites,
       },
     }),
-    store: createMemoryStore(),
+    store: options.store ?? createMemoryStore(),
     adminToken: TOKEN,
     twilioAuthToken: options.twilio === null ? undefined : (options.twilio ?? TWILIO),
-    publicUrl: options.publicUrl,
+    publicUrl: options.publicUrl ?? 'http://pool.test',
+    ...(options.logs && { logger: { level: 'warn', stream: new Writable({ write: (chunk, _, done) => (options.logs!.push(String(chunk)), done()) }) } }),
   });
 type App = Awaited<ReturnType<typeof make>>;
 
@@ -105,13 +107,54 @@ describe('Twilio', () => {
     expect(res.json().message).toMatch(/TWILIO_AUTH_TOKEN/);
   });
 
-  test('behind a proxy the signature is over PUBLIC_URL, as Twilio requested it', async () => {
+  test('the signature is over PUBLIC_URL, as Twilio requested it, never over the Host a client sends', async () => {
     const app = await make({}, { publicUrl: 'https://calls.example.com' });
     const { numbers } = await lease(app);
     const params = voice(numbers[MAIN]!);
     const path = '/v1/telephony/twilio/voice?account=main';
     expect((await twilio(app, path, params, { host: 'internal:8080', url: `https://calls.example.com${path}` })).statusCode).toBe(200);
     expect((await twilio(app, path, params, { host: 'internal:8080', url: `http://internal:8080${path}` })).statusCode).toBe(403);
+    // A signature made for another host, sent with that Host: still not over the public URL.
+    expect((await twilio(app, path, params, { host: 'evil.example', url: `http://evil.example${path}` })).statusCode).toBe(403);
+  });
+
+  test('a PUBLIC_URL with a path keeps it in the signed URL', async () => {
+    const app = await make({}, { publicUrl: 'https://example.com/pool/' });
+    const { numbers } = await lease(app);
+    const params = voice(numbers[MAIN]!);
+    const path = '/v1/telephony/twilio/voice';
+    expect((await twilio(app, path, params, { url: `https://example.com/pool${path}` })).statusCode).toBe(200);
+    expect((await twilio(app, path, params, { url: `https://example.com${path}` })).statusCode).toBe(403);
+  });
+
+  test('with a token and no public URL the server refuses to start', async () => {
+    await expect(createServer({ config: testConfig(), store: createMemoryStore(), twilioAuthToken: TWILIO })).rejects.toThrow(/twilioAuthToken needs publicUrl/);
+  });
+
+  test.each(['é'.repeat(28), '€'.repeat(28), '\u0000'.repeat(28), 'ä'.repeat(14) + 'a'.repeat(14)])('a non-ASCII signature of the right length (%j) is 403, never a 5xx', async (signature) => {
+    const app = await make();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/telephony/twilio/voice',
+      headers: { host: 'pool.test', 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': Buffer.from(signature, 'utf8').toString('latin1') },
+      payload: new URLSearchParams(voice('+442079460101')).toString(),
+    });
+    expect(res.statusCode).toBe(403);
+  });
+
+  test('attribution failing (a store error) still forwards the call: the TwiML dials the site number, and the error is logged', async () => {
+    const store = createMemoryStore();
+    const broken: Store = { ...store, holderAt: async () => Promise.reject(new Error('disk on fire')), findCall: async () => Promise.reject(new Error('disk on fire')) };
+    const logs: string[] = [];
+    const app = await make({}, { store: broken, logs });
+    for (const [to, target] of [['+442079460101', MAIN], ['+442079460201', MAIN], ['+442079460551', OTHER]]) {
+      const res = await twilio(app, '/v1/telephony/twilio/voice', voice(to!));
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe(`<Response><Dial callerId="${to}">${target}</Dial></Response>`);
+    }
+    expect(logs.map((l) => [JSON.parse(l).level, JSON.parse(l).msg, JSON.parse(l).err.message])).toEqual(
+      Array.from({ length: 3 }, () => [50, 'a call could not be recorded; it is forwarded anyway', 'disk on fire']),
+    );
   });
 
   test('a number no pool knows is rejected, or forwarded to the fallback site\'s first number', async () => {

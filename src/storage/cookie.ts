@@ -20,7 +20,7 @@ export function findCookieDomain(hostname: string): string | undefined {
   try {
     for (let i = labels.length - 2; i >= 0; i--) {
       const domain = labels.slice(i).join('.');
-      Cookies.set(PROBE, '1', { domain, sameSite: 'Lax' });
+      Cookies.set(PROBE, '1', { domain, sameSite: 'Lax', secure: location.protocol == 'https:' });
       if (Cookies.get(PROBE)) {
         Cookies.remove(PROBE, { domain });
         return domain;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { twilioSign } from '../helpers';
 // @ts-expect-error plain JS shared with the benchmarks
-import { demoEnv, startPoolServer } from '../servers.mjs';
+import { demoEnv, freePort, startPoolServer } from '../servers.mjs';
 
 // The demo as `npm start` runs it (its own admin token, handed to its pages), with a paid pool of two numbers so a
 // third paid visitor goes without: scripted visits, clicks and calls, then the demo's banner, the calls page and
@@ -21,7 +21,8 @@ test.beforeAll(async () => {
   config.sites.demo.numbers['+442079460018'].pools.paid_search = ['+442079460101', '+442079460102'];
   const file = join(mkdtempSync(join(tmpdir(), 'callswap-dashboard-')), 'config.json');
   writeFileSync(file, JSON.stringify(config));
-  demo = await startPoolServer({ ...demoEnv(), ADMIN_TOKEN: '', CONFIG: file, TWILIO_AUTH_TOKEN: TWILIO });
+  const port = await freePort();
+  demo = await startPoolServer({ ...demoEnv(), ADMIN_TOKEN: '', CONFIG: file, TWILIO_AUTH_TOKEN: TWILIO, PUBLIC_URL: `http://127.0.0.1:${port}` }, port);
 });
 test.afterAll(() => demo.stop());
 

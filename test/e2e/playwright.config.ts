@@ -56,7 +56,7 @@ export default defineConfig({
       cwd: root,
       url: `http://127.0.0.1:${poolPort}/health`,
       reuseExistingServer: !process.env.CI,
-      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', DATA_DIR: '.tmp/e2e-pool', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN },
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', DATA_DIR: '.tmp/e2e-pool', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN, PUBLIC_URL: `http://127.0.0.1:${poolPort}` },
     },
   ],
 });

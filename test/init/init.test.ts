@@ -166,6 +166,36 @@ describe('consent and privacy', () => {
     expect(text()).toBe('Bel 020 555 0000');
   });
 
+  test('"denied" in a page view that never granted is a default (a consent manager\'s first signal), not a withdrawal', async () => {
+    // An earlier page view of this visitor granted: its visit and lease are stored.
+    const first = start({ requireConsent: true });
+    first.setConsent('granted');
+    await until(() => text() == 'Bel 020 765 4321');
+    const kept = stored();
+    first.destroy();
+    // The next page view starts without consent, and the consent manager says "denied" before it restores the
+    // visitor's choice: nothing stored is wiped, nothing is released at the pool, no other tab is told.
+    const next = start({ requireConsent: true });
+    next.setConsent('denied');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stored()).toEqual(kept);
+    expect(released).toEqual([]);
+    expect(text()).toBe('Bel 020 555 0000');
+    // The choice restored: the same lease, shown at once, no new request.
+    next.setConsent('granted');
+    expect(text()).toBe('Bel 020 765 4321');
+    expect(leases).toHaveLength(1);
+  });
+
+  test('"denied" after a grant in this page view is a withdrawal: everything deleted, the lease released', async () => {
+    const instance = start({ requireConsent: true });
+    instance.setConsent('granted');
+    await until(() => text() == 'Bel 020 765 4321');
+    instance.setConsent('denied');
+    await until(() => released.includes('sess-init-0001'));
+    expect(stored()).toEqual({ cookie: false, keys: [] });
+  });
+
   test('IAB TCF v2.2: purpose 1 consent grants', async () => {
     let listener: ((data: unknown, ok: boolean) => void) | undefined;
     (window as { __tcfapi?: unknown }).__tcfapi = (command: string, _v: number, cb: (data: unknown, ok: boolean) => void) => {

@@ -3,11 +3,15 @@
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { isLoopback } from '../net.js';
 
 export interface DemoOptions {
   /** URL prefix → directory. */
   statics: [prefix: string, dir: string][];
-  /** Hands the admin token to the demo's own pages (`npm start` on this machine), so nobody types it. */
+  /**
+   * Hands the admin token to the demo's own pages (`npm start` on this machine), so nobody types it. Only when the
+   * server listens on loopback (main.ts), and only to loopback clients.
+   */
   shareToken?: boolean;
 }
 
@@ -29,10 +33,10 @@ export default async function demo(fastify: FastifyInstance, { statics, shareTok
   // Browsers ask for one; the demo has none.
   fastify.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   if (shareToken) {
-    // Only to the demo's own pages: a page elsewhere cannot read it (no CORS), and the fetch metadata a browser
-    // sends says where the request comes from.
+    // Only to the demo's own pages on this machine: the connection's own address is loopback (never a forwarded
+    // one), a page elsewhere cannot read it (no CORS), and the fetch metadata a browser sends says it is same-origin.
     fastify.get('/demo/token', async (request, reply) =>
-      request.headers['sec-fetch-site'] == 'same-origin' ? { token: fastify.adminToken } : reply.code(403).send({ error: 'forbidden' }),
+      isLoopback(request.socket.remoteAddress) && request.headers['sec-fetch-site'] == 'same-origin' ? { token: fastify.adminToken } : reply.code(403).send({ error: 'forbidden' }),
     );
   }
 }

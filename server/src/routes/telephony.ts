@@ -32,15 +32,21 @@ export default async function telephony(fastify: FastifyInstance, { twilioAuthTo
   const { pool } = fastify;
   await fastify.register(formbody);
 
-  /** The URL Twilio requested: the public URL behind a proxy (PUBLIC_URL), else this request's own. */
-  const requested = (request: FastifyRequest): string => (fastify.publicUrl ? new URL(request.url, fastify.publicUrl).href : `${request.protocol}://${request.host}${request.url}`);
+  /**
+   * The URL Twilio requested: PUBLIC_URL (required with a token: never the client's own Host header) followed by the
+   * path the proxy passed on, so a PUBLIC_URL with a path (https://example.com/pool) keeps it.
+   */
+  const base = fastify.publicUrl?.replace(/\/+$/, '');
+  const requested = (request: FastifyRequest): string => `${base}${request.url}`;
 
   // Refused before anything is read from the body: a request without a valid signature is not Twilio's.
   fastify.addHook('preHandler', async (request: FastifyRequest<{ Body: Form }>, reply: FastifyReply) => {
     const given = request.headers['x-twilio-signature'];
     const body = request.body && typeof request.body == 'object' ? request.body : {};
-    const expected = twilioAuthToken && twilioSignature(twilioAuthToken, requested(request), body);
-    const ok = typeof given == 'string' && !!expected && given.length == expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+    const expected = twilioAuthToken && base && Buffer.from(twilioSignature(twilioAuthToken, requested(request), body));
+    // Compared as bytes of equal length: a header of the right length in characters may be longer in bytes.
+    const bytes = typeof given == 'string' ? Buffer.from(given) : undefined;
+    const ok = !!bytes && !!expected && bytes.length == expected.length && timingSafeEqual(bytes, expected);
     if (!ok) return reply.code(403).send({ error: 'forbidden', message: twilioAuthToken ? 'X-Twilio-Signature is missing or wrong' : 'TWILIO_AUTH_TOKEN is not set' });
   });
 
@@ -52,10 +58,16 @@ export default async function telephony(fastify: FastifyInstance, { twilioAuthTo
     const sid = field(request.body, 'CallSid');
     reply.type('text/xml');
     if (!E164.test(to)) return xml('<Reject/>');
-    // Twilio may deliver a webhook twice: one call, one record.
-    const call = (sid && (await fastify.store.findCall(sid))) || (await pool.recordCall({ to, ...(E164.test(from) && { from }), ...(sid && { ref: sid }), status: 'ringing' }));
-    request.log.info({ reqId: request.id, site: call.site, channel: call.source?.channel, attributed: !!call.session }, 'call');
+    // Where the call goes comes from the config alone: nothing the store holds (or fails at) can keep a caller from
+    // the business. A lost attribution costs less than a lost customer.
     const target = pool.forward(to);
+    try {
+      // Twilio may deliver a webhook twice: one call, one record.
+      const call = (sid && (await fastify.store.findCall(sid))) || (await pool.recordCall({ to, ...(E164.test(from) && { from }), ...(sid && { ref: sid }), status: 'ringing' }));
+      request.log.info({ reqId: request.id, site: call.site, channel: call.source?.channel, attributed: !!call.session }, 'call');
+    } catch (e) {
+      request.log.error({ reqId: request.id, err: { type: (e as Error).name, message: (e as Error).message } }, 'a call could not be recorded; it is forwarded anyway');
+    }
     return xml(target ? `<Dial callerId="${escape(to)}">${escape(target)}</Dial>` : '<Reject/>');
   });
 

@@ -16,6 +16,31 @@ export interface Source {
   pool?: string;
 }
 
+const FIELDS = ['channel', 'source', 'medium', 'campaign', 'term', 'content', 'referrer', 'landingPage', 'pool'] as const;
+const text = (value: unknown, max: number): string | undefined => (typeof value == 'string' ? value.slice(0, max) : undefined);
+
+/**
+ * A Source with its known fields only, each a string of bounded length, and at most 9 click ids: what the schema
+ * lets in. Applied when a session is stored and when it is read back, so nothing stored by an older server (a
+ * field nested thousands deep) can reach the code that attributes a call.
+ */
+export function cleanSource(raw: unknown): Source {
+  const given = (raw && typeof raw == 'object' ? raw : {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = text(given[field], field == 'referrer' || field == 'landingPage' ? 2048 : 256);
+    if (value !== undefined) out[field] = value;
+  }
+  const ids = given.clickIds && typeof given.clickIds == 'object' ? (given.clickIds as Record<string, unknown>) : {};
+  out.clickIds = Object.fromEntries(
+    Object.keys(ids)
+      .filter((name) => /^[A-Za-z0-9_]{1,32}$/.test(name) && typeof ids[name] == 'string')
+      .slice(0, 9)
+      .map((name) => [name, text(ids[name], 256)]),
+  );
+  return { channel: '', source: '', medium: '', referrer: '', landingPage: '', ...out } as Source;
+}
+
 /** A visit's lease. */
 export interface Session {
   id: string;
