@@ -4,10 +4,13 @@
 -- scored by when their last holding ends, so the free number released longest ago is the first member.
 -- Keys of the chosen numbers' histories are derived from them: this runs on one Redis, not a Cluster.
 --
--- KEYS[1] the session hash, KEYS[2] the IP's live leases (sorted set), KEYS[3..] one pool per target.
+-- KEYS[1] the session hash, KEYS[2] the IP's live leases (sorted set), KEYS[3] the pools' marker (written with the
+-- pools: a Redis that restarted without its data has none), KEYS[4..] one pool per target.
 -- ARGV: skew ms, session id, claim ms, quarantine ms, max leases per IP, keep ms, history length, key prefix,
 --       site, ip key, visitor ('' for none), source JSON, then per target: target, pool name.
--- Returns {'limited', ms until a lease of this IP ends} or {'ok', now, number or '' per target}.
+-- Returns {'lost'} (no pools: nothing written), {'limited', ms until a lease of this IP ends} or
+-- {'ok', now, number or '' per target}.
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'lost'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
 local id, claim, quarantine = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -21,8 +24,8 @@ end
 
 local untilMs = now + claim
 local numbers, pools, out = {}, {}, {'ok', now}
-for i = 3, #KEYS do
-  local target, pool = ARGV[13 + (i - 3) * 2], ARGV[14 + (i - 3) * 2]
+for i = 4, #KEYS do
+  local target, pool = ARGV[13 + (i - 4) * 2], ARGV[14 + (i - 4) * 2]
   local top = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
   if top[1] and tonumber(top[2]) + quarantine <= now then
     local number = top[1]

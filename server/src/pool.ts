@@ -17,7 +17,8 @@ export interface LeaseRequest {
 export type LeaseResult =
   | { lease: { session: string; numbers: Record<string, string>; ttl: number; heartbeat: number } }
   | { error: 'unknown_site' | 'forbidden' }
-  | { error: 'rate_limited'; retryAfter: number };
+  | { error: 'rate_limited'; retryAfter: number }
+  | { error: 'unavailable' };
 
 export interface CallInput {
   to: string;
@@ -141,6 +142,7 @@ export function createPool(config: PoolConfig, store: Store) {
         keep,
       });
       if ('limited' in outcome) return { error: 'rate_limited', retryAfter: Math.max(1, Math.ceil(outcome.limited / 1000)) };
+      if ('lost' in outcome) return { error: 'unavailable' };
       const { session, exhausted } = outcome;
       const counts: Record<string, number> = { [`sessions|${session.source.channel}`]: 1 };
       const add = (field: string) => (counts[field] = (counts[field] ?? 0) + 1);

@@ -387,6 +387,69 @@ describe('two processes on one Redis', () => {
 });
 
 describe('Redis going away', () => {
+  test('Redis flushed under load: leases answer 503 (never 201 without a number) until the pools are back, within 10 s', async () => {
+    const redis = await startRedis();
+    if (!redis) return;
+    const numbers = Array.from({ length: 200 }, (_, i) => `+4420794${String(70000 + i)}`);
+    const config = file('flush.json', { ...testConfig(), rateLimit: { perIp: 1e6, perVisitor: 1e6, windowSeconds: 60 }, maxLeasesPerIp: 1e6, sites: { demo: { numbers: { [MAIN]: { pools: { default: numbers } } } } } });
+    const server = await start({ CONFIG: config, REDIS_URL: redis.url });
+    const body = (i: number) => JSON.stringify({ ...JSON.parse(LEASE), targets: [MAIN], visitor: `visitor-${i}-flush` });
+    const seen: { at: number; status: number; number?: string }[] = [];
+    let going = true;
+    let i = 0;
+    const load = Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (going) {
+          const res = await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i++) });
+          const lease = res.status == 201 ? await res.json() : undefined;
+          seen.push({ at: Date.now(), status: res.status, number: lease?.numbers[MAIN] });
+          if (lease) await fetch(`${server.base}/v1/sessions/${lease.session}`, { method: 'DELETE' });
+          else await new Promise((r) => setTimeout(r, 20));
+        }
+      }),
+    );
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const flushed = Date.now();
+      await admin.flushall();
+      await expect.poll(() => seen.filter((s) => s.at > flushed && s.status == 201 && s.number).length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(10);
+      const back = seen.find((s) => s.at > flushed && s.status == 201)!.at;
+      going = false;
+      await load;
+      expect(back - flushed).toBeLessThan(10_000);
+      expect(seen.filter((s) => s.status == 201 && !s.number)).toEqual([]);
+      expect(seen.filter((s) => s.status >= 500 && s.status != 503)).toEqual([]);
+      expect((await fetch(`${server.base}/ready`)).status).toBe(200);
+      // The pools are whole again: 50 visitors at once get 50 different numbers.
+      const leases = await Promise.all(Array.from({ length: 50 }, (_, j) => fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(10_000 + j) }).then((r) => r.json())));
+      expect(new Set(leases.map((l) => l.numbers[MAIN])).size).toBe(50);
+    } finally {
+      going = false;
+      admin.disconnect();
+      redis.stop();
+    }
+  }, 30_000);
+
+  test('Redis empty after a restart: /ready answers 503 until the pools are written again (every 5 s at most)', async () => {
+    const redis = await startRedis();
+    if (!redis) return;
+    const server = await start({ REDIS_URL: redis.url });
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    try {
+      await admin.flushall();
+      // No request leases meanwhile: the periodic check alone brings the pools back.
+      expect((await fetch(`${server.base}/ready`)).status).toBe(503);
+      await expect.poll(async () => (await fetch(`${server.base}/ready`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
+      expect(await admin.exists('callswap:pools')).toBe(1);
+    } finally {
+      admin.disconnect();
+      redis.stop();
+    }
+  }, 30_000);
+
   test('Redis restarted (append-only file) under load: no call lost, /ready 503 while it is down, back without a restart', async () => {
     const redis = await startRedis({ aof: true });
     if (!redis) return;

@@ -80,6 +80,8 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
         warn(`site ${site}`, () => request.log.warn({ reqId: request.id, site, origin: request.headers.origin?.slice(0, 200) }, `a lease for site "${site}", which the config does not list`));
         return unknownSite(reply, site);
       }
+      // The store lost its pools and is putting them back: come back in a moment, rather than a lease without numbers.
+      if (result.error == 'unavailable') return reply.code(503).header('retry-after', 5).send({ error: 'unavailable', message: 'the pool store is being restored' });
       if (result.error != 'rate_limited') return;
       return reply
         .code(429)

@@ -18,6 +18,9 @@ declare module 'ioredis' {
 
 const lua = (name: string): string => readFileSync(new URL(`../../lua/${name}.lua`, import.meta.url), 'utf8');
 
+/** How often (ms) the server checks that its pools are still in Redis. */
+const CHECK_POOLS_EVERY = 5000;
+
 export interface RedisStoreOptions {
   /** Prefix of every key. */
   prefix?: string;
@@ -78,6 +81,8 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     missing: (site: string) => `${prefix}missing:${site}`,
     vitals: (site: string, name: string) => `${prefix}vitals:${site}:${name}`,
     salt: `${prefix}salt`,
+    /** Written with the pools: without it, Redis lost them (it restarted without its data, or was flushed). */
+    marker: `${prefix}pools`,
   };
   const now = async (): Promise<number> => {
     const [s, us] = await client.time();
@@ -100,21 +105,46 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
   const readCalls = async (ids: string[]): Promise<Call[]> =>
     ids.length ? ((await client.hmget(k.call, ...ids)).filter(Boolean).map((raw) => JSON.parse(raw!)) as Call[]) : [];
 
+  /** The pools last synced, to write again when Redis lost them. */
+  let pools: Map<string, string[]> | undefined;
+  let restoring: Promise<void> | undefined;
+  const sync = async (config: Map<string, string[]>): Promise<void> => {
+    for (const [key, numbers] of config) {
+      // NX: a number already in the pool keeps its place (and holding); new ones start as never held.
+      if (numbers.length) await client.zadd(k.pool(key), 'NX', ...numbers.flatMap((n) => ['0', n]));
+      const stale = (await client.zrange(k.pool(key), '0', '-1')).filter((n) => !numbers.includes(n));
+      if (stale.length) await client.zrem(k.pool(key), ...stale);
+    }
+    // Last: a lease that sees the marker finds every pool.
+    await client.set(k.marker, String(config.size));
+  };
+  /** Writes the pools again when the marker is gone; one restore at a time. Resolves to whether they are there. */
+  const restore = (): Promise<void> =>
+    (restoring ??= (async () => {
+      try {
+        if (pools && !(await client.exists(k.marker))) await sync(pools);
+      } finally {
+        restoring = undefined;
+      }
+    })());
+  // Checked every few seconds and after every reconnect: a Redis that came back empty gets its pools back.
+  const watch = setInterval(() => void restore().catch(() => undefined), CHECK_POOLS_EVERY);
+  watch.unref();
+  const onReady = () => void restore().catch(() => undefined);
+  client.on('ready', onReady);
+
   return {
     async syncPools(config) {
-      for (const [key, numbers] of config) {
-        // NX: a number already in the pool keeps its place (and holding); new ones start as never held.
-        if (numbers.length) await client.zadd(k.pool(key), 'NX', ...numbers.flatMap((n) => ['0', n]));
-        const stale = (await client.zrange(k.pool(key), '0', '-1')).filter((n) => !numbers.includes(n));
-        if (stale.length) await client.zrem(k.pool(key), ...stale);
-      }
+      pools = config;
+      await sync(config);
     },
 
     async lease({ session, picks, claim, quarantine, maxPerIp, keep }) {
       const out = await client.csLease(
-        2 + picks.length,
+        3 + picks.length,
         k.session(session.id),
         k.ip(session.site, session.ip),
+        k.marker,
         ...picks.map((p) => k.pool(p.pool)),
         skew(),
         session.id,
@@ -130,6 +160,10 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
         JSON.stringify(session.source),
         ...picks.flatMap((p) => [p.target, p.pool]),
       );
+      if (out[0] == 'lost') {
+        void restore().catch(() => undefined);
+        return { lost: true };
+      }
       if (out[0] == 'limited') return { limited: Number(out[1]) };
       const t = Number(out[1]);
       const leased: Session = { ...session, numbers: {}, pools: {}, created: t, until: t + claim };
@@ -269,8 +303,14 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     },
     async ping() {
       await client.ping();
+      if (pools && !(await client.exists(k.marker))) {
+        void restore().catch(() => undefined);
+        throw new Error('the pools are not in Redis (yet)');
+      }
     },
     async close() {
+      clearInterval(watch);
+      client.off('ready', onReady);
       await client.quit().catch(() => client.disconnect());
     },
   };

@@ -90,8 +90,11 @@ export interface LeaseInput {
   keep: number;
 }
 
-/** A lease taken (targets whose pool had no free number are in `exhausted`), or refused for the per-IP limit. */
-export type LeaseOutcome = { session: Session; exhausted: string[] } | { limited: number };
+/**
+ * A lease taken (targets whose pool had no free number are in `exhausted`), refused for the per-IP limit, or not
+ * taken because the store lost its pools (a Redis that restarted without its data): the store is putting them back.
+ */
+export type LeaseOutcome = { session: Session; exhausted: string[] } | { limited: number } | { lost: true };
 
 /**
  * A renewal or release: `sites` are the sites the request may touch (its Origin's); a session of another site is
@@ -151,7 +154,7 @@ export interface Store {
   salt(): Promise<string>;
   /** The store's clock (ms): Redis's TIME, so processes agree. */
   now(): Promise<number>;
-  /** Resolves when the store answers; rejects when it does not. */
+  /** Resolves when the store answers and holds its pools; rejects when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
