@@ -32,6 +32,22 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     return { ...clocked, pool, lease };
   };
 
+  test('eachCall: every call of a site from a moment on, oldest first, in batches, ties and other sites kept apart', async () => {
+    const { store } = await setup();
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
+    // Out of order, two at the same moment, another site between them.
+    for (const [id, minute, site] of [['c3', 3, 'demo'], ['c1', 1, 'demo'], ['x2', 2, 'other'], ['c2a', 2, 'demo'], ['c2b', 2, 'demo'], ['c0', 0, 'demo'], ['c4', 4, 'demo']] as const) {
+      await store.addCall({ id, to: '+442079460101', at: at(minute), site });
+    }
+    const batches: string[][] = [];
+    for await (const batch of store.eachCall({ site: 'demo', since: Date.parse(at(1)) }, 2)) batches.push(batch.map((c) => c.id));
+    expect(batches.flat()).toEqual(['c1', 'c2a', 'c2b', 'c3', 'c4']);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(2);
+    const none: unknown[] = [];
+    for await (const batch of store.eachCall({ site: 'demo', since: Date.parse(at(9)) })) none.push(batch);
+    expect(none).toEqual([]);
+  });
+
   test('a lease takes from the rule pool, else the channel, else default; ttl and heartbeat come from the config', async () => {
     const { lease } = await setup();
     const paid = await lease('paid_search');

@@ -222,8 +222,15 @@ describe('conversion files', () => {
     );
   });
 
-  test('GBRAID and WBRAID clicks go in the same file under their own columns', () => {
-    const file = conversionFile([call('2026-12-01T10:00:00Z', { gclid: 'G1' }), call('2026-12-01T11:00:00Z', { gbraid: 'B1' }), call('2026-12-01T12:00:00Z', { wbraid: 'W1' })], options);
+  test('GBRAID and WBRAID clicks only when asked for, then under their own columns; the header never depends on the rows', () => {
+    const calls = [call('2026-12-01T10:00:00Z', { gclid: 'G1' }), call('2026-12-01T11:00:00Z', { gbraid: 'B1' }), call('2026-12-01T12:00:00Z', { wbraid: 'W1' })];
+    expect(conversionFile(calls, options).split('\r\n')).toEqual([
+      'Parameters:TimeZone=+0000',
+      'Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency',
+      'G1,Phone call,2026-12-01 10:00:00,25,EUR',
+      '',
+    ]);
+    const file = conversionFile(calls, { ...options, braids: true });
     expect(file.split('\r\n')).toEqual([
       'Parameters:TimeZone=+0000',
       'Google Click ID,GBRAID,WBRAID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency',

@@ -2,6 +2,7 @@
 // README.md between the bench markers (figures vary between runs, so unlike sizes they are not checked).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { benchExport } from './export.mjs';
 import { benchPage } from './page.mjs';
 import { benchSource } from './source.mjs';
 import { benchSwap } from './swap.mjs';
@@ -24,6 +25,9 @@ out('');
 // The pool server's load test runs in its own process (it starts servers and kills one).
 const load = spawnSync(process.execPath, [new URL('./pool-load.mjs', import.meta.url).pathname], { encoding: 'utf8' });
 out(load.stdout.trim() || `pool load test failed: ${load.stderr}`);
+out('');
+out('| pool server export (loopback, SQLite store) | measured | goal |\n| --- | ---: | ---: |');
+for (const r of await benchExport()) out(`| ${r.name} | ${r.value} | ${r.goal} |`);
 
 if (process.argv.includes('--update-readme')) {
   const file = new URL('../../README.md', import.meta.url);

@@ -1,7 +1,8 @@
 // /v1/conversions.csv (operator API): the calls of a site as an ad platform's offline conversion import file.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { CONVERSION } from '../config.js';
-import { conversionFile, type Provider } from '../conversions.js';
+import { conversionWriter, type Provider } from '../conversions.js';
 import { adminOnly, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
 
@@ -13,10 +14,11 @@ interface Query {
   name?: string;
   minDuration?: string;
   since?: string;
+  braids?: '0' | '1';
 }
 
 export default async function conversions(fastify: FastifyInstance): Promise<void> {
-  const { pool } = fastify;
+  const { pool, store } = fastify;
   fastify.addHook('onRequest', adminOnly(fastify));
 
   fastify.get<{ Querystring: Query }>(
@@ -33,30 +35,41 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
             name: { type: 'string', minLength: 1, maxLength: 100 },
             minDuration: { type: 'string', pattern: '^[0-9]{1,5}$' },
             since: { type: 'string', format: 'date-time' },
+            braids: { enum: ['0', '1'] },
           },
         },
       },
     },
     async (request, reply) => {
-      const { site: id, provider = 'google_ads', name, minDuration, since } = request.query;
+      const { site: id, provider = 'google_ads', name, minDuration, since, braids } = request.query;
       const site = pool.sites.get(id);
       if (!site) return unknownSite(reply, id);
       const conversion = site.conversion;
       if (!name && !conversion) return reply.code(400).send({ error: 'invalid', message: `name the conversion: ?name=…, or "conversion" in the config of site "${id}"` });
-      // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back).
-      const calls = await pool.listCalls({ site: id, since: since ? Date.parse(since) : Date.now() - 90 * DAY, limit: 100_000 });
-      const file = conversionFile(calls, {
+      const writer = conversionWriter({
         ...CONVERSION,
         ...conversion,
         provider,
         name: name ?? conversion!.name,
         minDuration: Number(minDuration ?? 0),
         timeZone: site.timeZone ?? '+0000',
+        braids: braids == '1',
       });
+      // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back), read and
+      // written a batch at a time: other requests are answered between batches, and memory stays flat.
+      const calls = store.eachCall({ site: id, since: since ? Date.parse(since) : Date.now() - 90 * DAY });
+      async function* lines() {
+        yield writer.header;
+        for await (const batch of calls) {
+          let chunk = '';
+          for (const call of batch) chunk += writer.row(call) ?? '';
+          if (chunk) yield chunk;
+        }
+      }
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${id}-${provider}-conversions.csv"`)
-        .send(file);
+        .send(Readable.from(lines(), { objectMode: false }));
     },
   );
 }

@@ -2,7 +2,7 @@
 // (Node runs one task at a time and nothing here awaits), so taking a number is atomic without locks.
 import { randomBytes } from 'node:crypto';
 import { createHeap, type Heap } from './heap.js';
-import { HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 /** One pool: its numbers ordered by when their last holding ends, and a count of those held now. */
 interface Pool {
@@ -244,6 +244,23 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
         if (!site || call.site == site) out.push(structuredClone(call));
       }
       return out;
+    },
+
+    async *eachCall({ site, since }, batch = CALL_BATCH) {
+      // The first call at or after `since`: the list is in order of `at`.
+      let lo = 0;
+      for (let hi = calls.length; lo < hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (Date.parse(calls[mid]!.at) < since) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < calls.length; ) {
+        const out: Call[] = [];
+        for (; i < calls.length && out.length < batch; i++) if (calls[i]!.site == site) out.push(structuredClone(calls[i]!));
+        if (out.length) yield out;
+        // Other requests go first between batches (the list may change meanwhile: an export is of about now).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
 
     async count(site, fields, at) {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
-import { HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -231,6 +231,14 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     async listCalls({ site, since = -Infinity, limit }) {
       const ids = await client.zrevrangebyscore(k.calls(site), '+inf', Number.isFinite(since) ? since : '-inf', 'LIMIT', 0, limit);
       return readCalls(ids);
+    },
+
+    async *eachCall({ site, since }, batch = CALL_BATCH) {
+      for (let offset = 0; ; offset += batch) {
+        const ids = await client.zrangebyscore(k.calls(site), since, '+inf', 'LIMIT', offset, batch);
+        if (!ids.length) return;
+        yield await readCalls(ids);
+      }
     },
 
     async count(site, fields, at) {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import type LibsqlDatabase from 'libsql';
-import { HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 type Database = LibsqlDatabase.Database;
 const require = createRequire(import.meta.url);
@@ -158,6 +158,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     setCall: q('UPDATE calls SET data = ? WHERE id = ?'),
     callsOf: q<{ data: string }>('SELECT data FROM calls WHERE site = ? AND at >= ? ORDER BY at DESC, rowid DESC LIMIT ?'),
     callsAll: q<{ data: string }>('SELECT data FROM calls WHERE at >= ? ORDER BY at DESC, rowid DESC LIMIT ?'),
+    callsAfter: q<{ data: string; at: number; r: number }>('SELECT data, at, rowid AS r FROM calls WHERE site = ? AND (at > ? OR (at = ? AND rowid > ?)) ORDER BY at, rowid LIMIT ?'),
     fields: q<{ field: string }>('SELECT field FROM counters WHERE site = ? AND hour = ?'),
     add: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = n + excluded.n'),
     max: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = max(n, excluded.n)'),
@@ -411,6 +412,19 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
         const from = Number.isFinite(since) ? since : Number.MIN_SAFE_INTEGER;
         return (site ? sql.callsOf.all(site, from, limit) : sql.callsAll.all(from, limit)).map((row) => readCall(row.data));
       });
+    },
+
+    async *eachCall({ site, since }, batch = CALL_BATCH) {
+      // Keyset pages (at, rowid): each batch is one short read, and the next starts where it ended.
+      let at = since - 1;
+      let rowid = Number.MAX_SAFE_INTEGER;
+      for (;;) {
+        const rows = sql.callsAfter.all(site, at, at, rowid, batch);
+        if (!rows.length) return;
+        yield rows.map((row) => readCall(row.data));
+        [at, rowid] = [rows.at(-1)!.at, rows.at(-1)!.r];
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
 
     async count(site, fields, at) {

@@ -132,6 +132,11 @@ export interface Store {
   findCall(ref: string): Promise<Call | undefined>;
   /** Calls, newest first: of one site, at or after `since` (ms). */
   listCalls(query: { site?: string; since?: number; limit: number }): Promise<Call[]>;
+  /**
+   * Every call of a site at or after `since` (ms), oldest first, in batches of at most `batch`: an export reads
+   * them this way, never all at once.
+   */
+  eachCall(query: { site: string; since: number }, batch?: number): AsyncIterable<Call[]>;
   /** Adds to counters of a site, in total and in the hour of `at` (ms). */
   count(site: string, fields: Record<string, number>, at: number): Promise<void>;
   /** Counter totals of a site, or their sum over the hours from `since` (ms). */
@@ -158,6 +163,9 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Calls an export reads at a time (eachCall). */
+export const CALL_BATCH = 1000;
 
 /** Holdings kept per number for call attribution, and values kept per Core Web Vitals metric. */
 export const HISTORY = 1000;
