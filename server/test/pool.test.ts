@@ -32,6 +32,18 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     return { ...clocked, pool, lease };
   };
 
+  test('what is stored for a session has a fixed upper size: every field at its longest stays under 12 KB', async () => {
+    const { pool, store } = await setup();
+    const long = (n: number) => 'x'.repeat(n);
+    const clickIds = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`id_${i}_${long(26)}`, long(256)]));
+    const max = { source: long(256), medium: long(256), campaign: long(256), term: long(256), content: long(256), clickIds, referrer: long(2048), landingPage: long(2048), pool: long(100) };
+    const result = await pool.lease({ ...request('paid_search', max), visitor: long(64) }, '10.9.9.9');
+    if (!('lease' in result)) throw new Error('no lease');
+    const stored = JSON.stringify(await store.getSession(result.lease.session));
+    expect(stored.length).toBeGreaterThan(8000);
+    expect(stored.length).toBeLessThan(12_000);
+  });
+
   test('eachCall: every call of a site from a moment on, oldest first, in batches, ties and other sites kept apart', async () => {
     const { store } = await setup();
     const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();

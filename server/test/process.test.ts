@@ -30,11 +30,15 @@ const start = async (env: Record<string, string> = {}): Promise<Started> => {
 };
 const portOf = (base: string) => Number(new URL(base).port);
 
-/** Sends raw bytes, resolves with the status (0 without an answer) or the socket error's code. */
-const raw = (port: number, bytes: string | Buffer, timeout = 2000): Promise<number | string> =>
+/**
+ * Sends raw bytes, resolves with the status (0 without an answer) or the socket error's code. With `end` the client
+ * half-closes after sending (the server may drop an answer it was still writing); without, it waits for the server
+ * to close (Connection: close).
+ */
+const raw = (port: number, bytes: string | Buffer, timeout = 2000, end = true): Promise<number | string> =>
   new Promise((resolve) => {
     let data = '';
-    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    const socket = connect(port, '127.0.0.1', () => (end ? socket.end(bytes) : socket.write(bytes)));
     socket.setTimeout(timeout, () => socket.destroy());
     socket.on('data', (chunk) => (data += chunk));
     socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
@@ -56,6 +60,58 @@ const run = async (env: Record<string, string>, args: string[] = []): Promise<{ 
 };
 
 describe('fuzzed requests', () => {
+  test('deep and wide nesting, huge strings in every field, non-ASCII in every header: never a 5xx, and every number\'s voice webhook still answers TwiML', async () => {
+    const port = await freePort();
+    const PUBLIC = `http://127.0.0.1:${port}`;
+    const server = await startPoolServer({ CONFIG, TWILIO_AUTH_TOKEN: 'fuzz-twilio-token', PUBLIC_URL: PUBLIC }, port);
+    started.push(server);
+    const deep = (n: number, open: string, close: string) => open.repeat(n) + close.repeat(n);
+    const wide = `{${Array.from({ length: 2000 }, (_, i) => `"k${i}":[${i}]`).join(',')}}`;
+    const huge = `"${'x'.repeat(15_000)}"`;
+    const lease = JSON.parse(LEASE);
+    const bodies: string[] = [];
+    // Every field of the lease and of its source in turn: nested 2,000 and 5,000 deep, 2,000 wide, 15 KB long.
+    for (const value of [deep(2000, '[', ']'), deep(5000, '{"a":', '}').replace(/\{"a":\}/, '{}'), wide, huge]) {
+      for (const key of ['visitor', 'targets', 'page', 'source', 'extra']) bodies.push(JSON.stringify({ ...lease, [key]: 0 }).replace(`"${key}":0`, `"${key}":${value}`));
+      for (const key of ['channel', 'source', 'campaign', 'clickIds', 'referrer', 'landingPage', 'pool', 'extra']) {
+        bodies.push(JSON.stringify({ ...lease, source: { ...lease.source, [key]: 0 } }).replace(`"${key}":0`, `"${key}":${value}`));
+      }
+    }
+    const statuses: (number | string)[] = [];
+    for (const body of bodies) {
+      statuses.push(await raw(port, `POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 2000, false));
+    }
+    // Non-ASCII (UTF-8 and Latin-1 bytes) in every header the server reads, on every kind of route.
+    const headers = ['Origin', 'Authorization', 'X-Twilio-Signature', 'X-Forwarded-For', 'Content-Type', 'Sec-Fetch-Site', 'Host', 'Accept', 'Cookie'];
+    const odd = [Buffer.from('é€😀'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('Bearer ' + 'ü'.repeat(40)), Buffer.from('x'.repeat(6000))];
+    for (const [method, path] of [['POST', '/v1/sessions'], ['POST', '/v1/telephony/twilio/voice'], ['POST', '/v1/telephony/twilio/status'], ['GET', '/v1/calls'], ['GET', '/v1/conversions.csv?site=demo'], ['GET', '/ready'], ['GET', '/dashboard/'], ['GET', '/demo/token']]) {
+      for (const name of headers) {
+        for (const value of odd) {
+          const body = method == 'POST' ? (path.includes('twilio') ? 'To=%2B442079460101&CallSid=CA1' : LEASE) : '';
+          const head = Buffer.from(`${method} ${path} HTTP/1.1\r\n${name == 'Host' ? '' : 'Host: 127.0.0.1\r\n'}Connection: close\r\n${name == 'Content-Type' ? '' : `Content-Type: ${path.includes('twilio') ? 'application/x-www-form-urlencoded' : 'application/json'}\r\n`}Content-Length: ${Buffer.byteLength(body)}\r\n${name}: `);
+          statuses.push(await raw(port, Buffer.concat([head, value, Buffer.from(`\r\n\r\n${body}`)]), 2000, false));
+        }
+      }
+    }
+    expect(statuses.filter((status) => typeof status == 'number' && status >= 500), JSON.stringify(statuses)).toEqual([]);
+    // The deep and huge extra fields were dropped, not refused: those leases hold numbers now.
+    expect(statuses.filter((status) => status == 201).length, JSON.stringify(statuses)).toBeGreaterThanOrEqual(6);
+    expect(server.child.exitCode).toBeNull();
+    // Calls still connect: every tracking number's voice webhook, correctly signed, answers TwiML that dials.
+    const { twilioSign } = await import('../../test/helpers');
+    const config = JSON.parse(readFileSync(CONFIG, 'utf8'));
+    for (const site of Object.values(config.sites) as { numbers: Record<string, { pools: Record<string, string[]> }> }[]) {
+      for (const [target, { pools }] of Object.entries(site.numbers)) {
+        for (const number of Object.values(pools).flat()) {
+          const params = { CallSid: `CA${number.slice(1)}`, To: number, From: '+447700900123' };
+          const url = `${PUBLIC}/v1/telephony/twilio/voice`;
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSign('fuzz-twilio-token', url, params) }, body: new URLSearchParams(params) });
+          expect([res.status, await res.text()]).toEqual([200, `<Response><Dial callerId="${number}">${target}</Dial></Response>`]);
+        }
+      }
+    }
+  }, 120_000);
+
   test('2,400 malformed requests over raw TCP: never a 5xx, the process lives and still leases', async () => {
     const server = await start();
     const port = portOf(server.base);
