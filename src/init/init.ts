@@ -124,6 +124,12 @@ export interface Instance {
   destroy(): void;
 }
 
+/**
+ * Shows the page again where the queue stub hid it (README, "Script tag"): in browsers without blocking="render",
+ * a returning visitor's page waits for callswap's first swap, as it would with it.
+ */
+export const unhide = (): void => document.getElementById('callswap-hide')?.remove();
+
 /** Wait after the page's load event before reporting site numbers missing from it. */
 const SETTLE = 3000;
 
@@ -337,6 +343,7 @@ export function init(config: Config): Instance {
     // A stored lease's numbers are known now: a returning visitor never sees the original number. While a new
     // lease is on its way the page keeps its own numbers: one change when it comes (or the static ones if not).
     show(lease && !lease.session ? {} : { ...own, ...lease?.numbers });
+    unhide();
   };
 
   /** Once per page, after it settled: tell the pool which site numbers this page does not show. */
@@ -424,6 +431,7 @@ export function init(config: Config): Instance {
     },
   };
 
+  if (browser && !ok) unhide();
   if (ok) {
     if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
     else start();

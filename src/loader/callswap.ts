@@ -1,6 +1,6 @@
 // The script-tag build: the only module with side effects. It defines window.callswap, replays calls queued by the
 // stub before it arrived, and starts by itself from the script tag's data-attributes.
-import { FIELDS, init, type Config, type Events, type Instance, type Status } from '../init/init.js';
+import { FIELDS, init, unhide, type Config, type Events, type Instance, type Status } from '../init/init.js';
 import { closest, notice, warnInsteadOfThrow, warnOnce } from '../lib/invalid.js';
 import { detectSource } from '../source/detectSource.js';
 import { swapNumbers } from '../swap/swapNumbers.js';
@@ -131,5 +131,7 @@ else if (!existing?.version) {
     // Queued calls first, in order (an `on` queued before the script arrived must see the first swap).
     for (const args of queue) callswap(...(Array.from(args) as [Command, ...unknown[]]));
     if (config && !queued) start(config);
+    // Nothing to start (the page will init later): the stub's hiding ends here.
+    if (!instance) unhide();
   })();
 }

@@ -10,16 +10,32 @@ export interface CookieOptions {
 const PROBE = '_callswap_probe';
 
 /**
+ * A second-level public suffix by its shape: a generic label under a country's two letters (`co.uk`, `com.au`,
+ * `org.nz`, `ac.za`). The probe starts above these, because Firefox logs an error for every cookie it refuses.
+ */
+const PUBLIC = /^(co|com|net|org|gov|ac|edu|ltd|plc|or|ne|go)\.[a-z]{2}$/;
+
+/** The suffixes of `hostname` that may be its registrable domain, shortest first; none for IPs and single labels. */
+const candidates = (hostname: string): string[] => {
+  if (!hostname.includes('.') || /^[\d.]+$|:/.test(hostname)) return [];
+  const labels = hostname.split('.');
+  const out: string[] = [];
+  for (let i = labels.length - 2; i >= 0; i--) {
+    const domain = labels.slice(i).join('.');
+    if (!PUBLIC.test(domain)) out.push(domain);
+  }
+  return out;
+};
+
+/**
  * The registrable domain of `hostname` (`example.co.uk` for `shop.example.co.uk`), found as analytics tools do: by
- * writing a probe cookie from the shortest suffix up until the browser accepts one (it refuses public suffixes).
- * Undefined for IP addresses and single-label hosts, which only take host-only cookies.
+ * writing a probe cookie from the shortest suffix up until the browser accepts one (it refuses public suffixes),
+ * skipping the suffixes that look public (a refused probe is a console error in Firefox). Undefined for IP
+ * addresses and single-label hosts, which only take host-only cookies.
  */
 export function findCookieDomain(hostname: string): string | undefined {
-  if (!hostname.includes('.') || /^[\d.]+$|:/.test(hostname)) return;
-  const labels = hostname.split('.');
   try {
-    for (let i = labels.length - 2; i >= 0; i--) {
-      const domain = labels.slice(i).join('.');
+    for (const domain of candidates(hostname)) {
       Cookies.set(PROBE, '1', { domain, sameSite: 'Lax', secure: location.protocol == 'https:' });
       if (Cookies.get(PROBE)) {
         Cookies.remove(PROBE, { domain });
@@ -41,10 +57,13 @@ export const readCookie = <T>(name: string): T | undefined => {
   }
 };
 
-/** Writes a JSON cookie: first-party, `SameSite=Lax`, `Secure` on https. Nothing when cookies throw. */
-export const writeCookie = (name: string, value: unknown, { domain, days }: CookieOptions): void => {
+/**
+ * Writes a JSON object cookie: first-party, `SameSite=Lax`, `Secure` on https, with the domain it was written on
+ * (`d`), so that removing it names that domain only. Nothing when cookies throw.
+ */
+export const writeCookie = (name: string, value: object, { domain, days }: CookieOptions): void => {
   try {
-    Cookies.set(name, JSON.stringify(value), {
+    Cookies.set(name, JSON.stringify({ ...value, d: domain }), {
       domain,
       expires: days,
       sameSite: 'Lax',
@@ -56,13 +75,14 @@ export const writeCookie = (name: string, value: unknown, { domain, days }: Cook
 };
 
 /**
- * Deletes a cookie wherever it may have been set for `hostname`: host-only and on each of its parent domains,
- * without probing (a probe cookie would be a write).
+ * Deletes a cookie written by writeCookie: host-only, on the domain it says it was written on, and on the likely
+ * registrable domain of `hostname` (without probing: a probe cookie would be a write). Never on a domain the
+ * browser would refuse, which Firefox logs as an error.
  */
 export const removeCookie = (name: string, hostname: string): void => {
   try {
-    const labels = hostname.split('.');
-    labels.forEach((_, i) => Cookies.remove(name, { domain: labels.slice(i).join('.') }));
+    const written = readCookie<{ d?: unknown }>(name)?.d;
+    for (const domain of new Set([written, candidates(hostname)[0]])) if (typeof domain == 'string' && (hostname == domain || hostname.endsWith('.' + domain))) Cookies.remove(name, { domain });
     Cookies.remove(name);
   } catch {
     // Cookies throw here: none were written.

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGzip } from 'node:zlib';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { poolPort } from './playwright.config';
+import { ADMIN_TOKEN, poolPort } from './playwright.config';
 
 // The built script tag in real Chromium against a hostile pool on loopback: each case must leave the page unharmed
 // (no page error, no unhandled rejection, no long task of 200 ms), give up in time, cost at most three requests a
@@ -92,10 +92,16 @@ const visitor = async (context: BrowserContext) => {
     w.rejections = [];
     w.longest = 0;
     addEventListener('unhandledrejection', (e) => w.rejections.push(String(e.reason)));
-    try {
+    if (PerformanceObserver.supportedEntryTypes.includes('longtask')) {
       new PerformanceObserver((list) => list.getEntries().forEach((e) => (w.longest = Math.max(w.longest, e.duration)))).observe({ type: 'longtask', buffered: true });
-    } catch {
-      // No long task API: nothing to record.
+    } else {
+      // No long task API (Firefox, WebKit): a timer every 10 ms, and how late it comes, is the longest task.
+      let last = performance.now();
+      setInterval(() => {
+        const now = performance.now();
+        w.longest = Math.max(w.longest, now - last - 10);
+        last = now;
+      }, 10);
     }
   });
   const page = await context.newPage();
@@ -149,7 +155,7 @@ for (const [mode, expectCode] of [
   });
 }
 
-test('Global Privacy Control: no click id stored or sent, no Referer, no cookie reaches the pool', async ({ browser }) => {
+test('Global Privacy Control: no click id stored or sent, no Referer, no cookie reaches the pool', async ({ browser, browserName }) => {
   const context = await browser.newContext();
   await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
   await context.addCookies([{ name: 'site_session', value: 'PAGECOOKIE', url: `http://127.0.0.1:${poolPort}` }]);
@@ -169,6 +175,13 @@ test('Global Privacy Control: no click id stored or sent, no Referer, no cookie 
     expect(r.headers.referer, r.url).toBeUndefined();
     expect(r.body + r.url).not.toMatch(/SECRETCLICK|MSSECRET/);
   }
+  // What the pool keeps of the visit (the bodies themselves are not readable over WebDriver BiDi): a call to the
+  // number shows the source it was leased with.
+  if (browserName == 'chromium') expect(requests.some((r) => r.body.includes('"source"'))).toBe(true);
+  const number = await page.evaluate(() => (window as any).callswap.status().lease.numbers['+442079460018']);
+  const call = await (await page.request.post('/v1/calls', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, data: { to: number } })).json();
+  expect(call.source.channel).toBe('paid_search');
+  expect(JSON.stringify(call.source)).not.toMatch(/SECRETCLICK|MSSECRET|gclid|msclkid/);
   expect(problems).toEqual([]);
   await context.close();
 });
@@ -227,7 +240,7 @@ test.describe('debug badge under Trusted Types', () => {
     await context.close();
   });
 
-  test('stays away with one warning where the CSP does not, and the page is unharmed', async ({ browser }) => {
+  test('stays away with one warning where the CSP does not, and the page is unharmed', async ({ browser, browserName }) => {
     const context = await browser.newContext();
     await csp('other')(context);
     const { page, problems, warnings } = await visitor(context);
@@ -235,7 +248,9 @@ test.describe('debug badge under Trusted Types', () => {
     await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 07\d\d/);
     await expect.poll(() => warnings.filter((w) => w.includes('trusted-types callswap'))).toHaveLength(1);
     await expect(page.locator('[data-callswap-ignore][role=status]')).toHaveCount(0);
-    expect(problems).toEqual([]);
+    // callswap catches the refusal; Firefox also reports the CSP violation itself as an error of the page (its own
+    // report, which no script can prevent: the README names it).
+    expect(problems).toEqual(browserName == 'firefox' ? [expect.stringMatching(/^pageerror: The page’s settings blocked creating a Trusted Types policy/)] : []);
     expect((await state(page)).rejections).toEqual([]);
     await context.close();
   });

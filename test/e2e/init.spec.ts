@@ -7,14 +7,15 @@ test.use({ baseURL: `http://127.0.0.1:${poolPort}` });
 const ORIGINAL = '020 7946 0018';
 const PAID = '?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=e2e-click';
 
-/** Records the number's text at every animation frame from the start, and every lease request. */
+/** Records the number's text at every animation frame the visitor sees from the start, and every lease request. */
 const watch = async (context: BrowserContext) => {
   await context.addInitScript(() => {
     const w = window as unknown as { frames_: string[] };
     w.frames_ = [];
     const sample = () => {
       const n = document.getElementById('n');
-      if (n) w.frames_.push(n.textContent!);
+      // A frame of a page hidden by the stub (where blocking="render" is unknown) shows no number.
+      if (n && getComputedStyle(document.documentElement).visibility != 'hidden') w.frames_.push(n.textContent!);
       requestAnimationFrame(sample);
     };
     requestAnimationFrame(sample);
@@ -137,3 +138,24 @@ for (const mode of ['script', 'stub', 'esm', 'gtm']) {
     });
   });
 }
+
+test('where blocking="render" is unknown, the stub hides a returning visitor\'s page until the first swap, 3 s at most', async ({ browser, browserName }) => {
+  const context = await visitor(browser);
+  const page = await context.newPage();
+  await page.goto(`/test/e2e/pages/init-stub.html${PAID}`);
+  await expect(shown(page)).toHaveText(pooled);
+  // Where the attribute works (Chromium) the stub leaves the page alone.
+  expect(await page.evaluate(() => 'blocking' in document.createElement('script'))).toBe(browserName == 'chromium');
+  await page.reload();
+  await expect(shown(page)).toHaveText(pooled);
+  expect(await page.evaluate(() => [!!document.getElementById('callswap-hide'), getComputedStyle(document.documentElement).visibility])).toEqual([false, 'visible']);
+  // The script never arrives (a dead CDN): the page shows itself, with the site's own number, within 3 s.
+  await context.route('**/dist/callswap.min.js', (route) => route.abort());
+  const t = Date.now();
+  await page.reload({ waitUntil: 'commit' });
+  if (browserName == 'firefox') await expect.poll(() => page.evaluate(() => !!document.getElementById('callswap-hide'))).toBe(true);
+  await expect.poll(() => page.evaluate(() => getComputedStyle(document.documentElement).visibility), { timeout: 5000 }).toBe('visible');
+  expect(Date.now() - t).toBeLessThan(3800);
+  await expect(shown(page)).toHaveText(`Call us on ${ORIGINAL}`);
+  await context.close();
+});

@@ -6,7 +6,9 @@ import { findCookieDomain, readCookie, removeCookie, writeCookie } from '../../s
 /** Records every string written to document.cookie while `fn` runs, as the browser would see them. */
 const writes = (fn: () => void): string[] => {
   const seen: string[] = [];
-  const own = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(document), 'cookie')!;
+  let proto = Object.getPrototypeOf(document);
+  while (!Object.getOwnPropertyDescriptor(proto, 'cookie')) proto = Object.getPrototypeOf(proto);
+  const own = Object.getOwnPropertyDescriptor(proto, 'cookie')!;
   Object.defineProperty(document, 'cookie', {
     configurable: true,
     get: () => own.get!.call(document),
@@ -46,6 +48,14 @@ describe('findCookieDomain', () => {
     for (const cookie of writes(() => findCookieDomain('shop.example.test'))) expect(cookie).not.toMatch(/; Secure/i);
   });
 
+  test('suffixes shaped like public ones (co.uk, com.au) are never probed: Firefox logs each cookie it refuses', () => {
+    for (const [host, first] of [['shop.example.co.uk', 'example.co.uk'], ['www.example.com.au', 'example.com.au'], ['www.example.com', 'example.com']]) {
+      const domains = writes(() => findCookieDomain(host)).map((c) => /domain=([^;]+)/i.exec(c)?.[1]);
+      expect(domains[0], host).toBe(first);
+      expect(domains.filter((d) => /^(co\.uk|com\.au|uk|au|com)$/.test(d ?? '')), host).toEqual([]);
+    }
+  });
+
   test('a page whose document.cookie throws gets no domain, and no exception', () => {
     Object.defineProperty(document, 'cookie', { configurable: true, get: () => { throw new Error('blocked'); }, set: () => { throw new Error('blocked'); } });
     try {
@@ -71,6 +81,22 @@ describe('writeCookie, readCookie, removeCookie', () => {
     expect(readCookie('_callswap_test')).toEqual({ a: 'é;=,' });
     removeCookie('_callswap_test', location.hostname);
     expect(readCookie('_callswap_test')).toBeUndefined();
+  });
+
+  test('removing names the domain the cookie was written on and the likely registrable domain, never a public suffix', () => {
+    const happyDOM = (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM;
+    happyDOM.setURL('https://shop.example.co.uk/');
+    try {
+      writeCookie('_callswap_test', { a: 1 }, { domain: 'example.co.uk', days: 1 });
+      expect(readCookie('_callswap_test')).toEqual({ a: 1, d: 'example.co.uk' });
+      const removals = writes(() => removeCookie('_callswap_test', 'shop.example.co.uk'));
+      expect(removals.map((c) => /domain=([^;]+)/i.exec(c)?.[1] ?? '(host-only)')).toEqual(['example.co.uk', '(host-only)']);
+      expect(readCookie('_callswap_test')).toBeUndefined();
+      // On an address, host-only only.
+      expect(writes(() => removeCookie('_callswap_test', '127.0.0.1')).map((c) => /domain=/i.test(c))).toEqual([false]);
+    } finally {
+      happyDOM.setURL('http://localhost:3000/');
+    }
   });
 
   test('a cookie that is not JSON reads as undefined', () => {
