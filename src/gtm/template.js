@@ -1,6 +1,7 @@
 // callswap's Google Tag Manager template: the sandboxed JavaScript (render.mjs puts it in dist/gtm/template.tpl).
 // It creates the queue stub, queues `init` with the tag's settings, forwards consent, and injects the script tag
-// bundle from a pinned CDN URL: the calls queued here run in order once it has loaded.
+// bundle from a pinned CDN URL, or from the site's own copy (Script URL): the calls queued here run in order once it
+// has loaded.
 const createArgumentsQueue = require('createArgumentsQueue');
 const injectScript = require('injectScript');
 const isConsentGranted = require('isConsentGranted');
@@ -45,5 +46,5 @@ if (!valid) {
     callswap('consent', state());
     types.forEach((type) => addConsentListener(type, () => callswap('consent', state())));
   }
-  injectScript(SCRIPT_URL, data.gtmOnSuccess, data.gtmOnFailure, 'callswap');
+  injectScript(data.scriptUrl || SCRIPT_URL, data.gtmOnSuccess, data.gtmOnFailure, 'callswap');
 }

@@ -89,6 +89,19 @@ describe('the sandboxed code against the stand-ins', () => {
     expect([...document.head.querySelectorAll('script')].map((s) => s.src)).toEqual([SCRIPT_URL]);
   });
 
+  test('a self-hosted script URL is injected instead of the CDN\'s, as its permissions allow; another file is refused', () => {
+    const sandbox = createSandbox({ permissions });
+    runTemplate(code, sandbox.require, data({ scriptUrl: 'https://www.example.com/assets/callswap.min.js' }).data);
+    expect([...document.head.querySelectorAll('script')].map((s) => s.src)).toEqual(['https://www.example.com/assets/callswap.min.js']);
+    document.head.innerHTML = '';
+    const other = createSandbox({ permissions });
+    expect(() => runTemplate(code, other.require, data({ scriptUrl: 'https://evil.example/steal.js' }).data)).toThrow(/Permission denied: inject_script/);
+    const validator = parameters.find((p) => p.name == 'scriptUrl')!.valueValidators!.find((v) => v.type == 'REGEX')!;
+    const pattern = new RegExp(validator.args![0]!);
+    expect(['', 'https://www.example.com/js/callswap.min.js'].map((u) => pattern.test(u))).toEqual([true, true]);
+    expect(['http://www.example.com/callswap.min.js', 'https://www.example.com/x.js', 'https://x/callswap.min.js?v=1'].map((u) => pattern.test(u))).toEqual([false, false, false]);
+  });
+
   test('the queued config is one the real init accepts', () => {
     const sandbox = createSandbox({ permissions });
     runTemplate(code, sandbox.require, data({ rules: '[{"pool": "emergency", "path": "/spoed*"}]', staticNumbers: [{ channel: 'paid_search', number: '+31 20 765 4321' }] }).data);
@@ -119,7 +132,9 @@ describe('the sandboxed code against the stand-ins', () => {
   test('the permissions are enforced: no other script, global or consent type', () => {
     const sandbox = createSandbox({ permissions });
     expect(() => sandbox.require('injectScript')('https://evil.example/x.js', () => undefined, () => undefined)).toThrow(/inject_script/);
-    expect(() => sandbox.require('injectScript')('https://cdn.jsdelivr.net/npm/callswap@9.9.9/dist/callswap.min.js', () => undefined, () => undefined)).toThrow(/inject_script/);
+    // Files called callswap.min.js over https only (the self-hosted Script URL): no http, no other name.
+    expect(() => sandbox.require('injectScript')('http://www.example.com/callswap.min.js', () => undefined, () => undefined)).toThrow(/inject_script/);
+    expect(() => sandbox.require('injectScript')('https://cdn.jsdelivr.net/npm/callswap@0.1.0/dist/callswap-debug.js', () => undefined, () => undefined)).toThrow(/inject_script/);
     expect(() => sandbox.require('createArgumentsQueue')('other', 'other.q')).toThrow(/access_globals/);
     expect(() => sandbox.require('isConsentGranted')('functionality_storage')).toThrow(/access_consent/);
     expect(() => sandbox.require('sendPixel')).toThrow(/Unknown/);
