@@ -10,6 +10,8 @@ export interface SiteConfig {
   conversion?: { name: string; value: number; currency: string };
   /** The time zone of the conversion files: an offset (`+0100`) or an IANA name (`Europe/Amsterdam`). Default +0000. */
   timeZone?: string;
+  /** Days a non-direct source stays attributed to later direct visits through the pool's own cookie. Default 30. */
+  attributionDays?: number;
   /** Site number (E.164) → its pools: rule pool name or channel → tracking numbers; `default` for the rest. */
   numbers: Record<string, { pools: Record<string, string[]> }>;
 }
@@ -100,6 +102,12 @@ export const CONFIG_SCHEMA = {
               value: { type: 'number', minimum: 0, default: CONVERSION.value, description: 'the value of one call' },
               currency: { type: 'string', pattern: '^[A-Z]{3}$', default: CONVERSION.currency, description: 'ISO 4217 code' },
             },
+          },
+          attributionDays: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 730,
+            description: 'days a non-direct source stays attributed to later direct visits through the pool\'s own cookie (default 30; the SDK\'s attributionDays)',
           },
           timeZone: {
             type: 'string',

@@ -5,6 +5,10 @@ import type { PoolConfig, SiteConfig } from './config.js';
 import { cleanSource, ofKind, total, type Call, type Session, type Source, type Store } from './store/store.js';
 
 const DAY = 86_400_000;
+/** Days a non-direct source stays attributed to later direct visits when a site's config does not say. */
+export const ATTRIBUTION_DAYS = 30;
+/** The id in the pool's first-party cookie. */
+const COOKIE_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export interface LeaseRequest {
   site: string;
@@ -14,8 +18,14 @@ export interface LeaseRequest {
   page: string;
 }
 
+/** The pool's first-party cookie to set with an answer: its id, and its lifetime (seconds). */
+export interface VisitorCookie {
+  id: string;
+  maxAge: number;
+}
+
 export type LeaseResult =
-  | { lease: { session: string; numbers: Record<string, string>; ttl: number; heartbeat: number } }
+  | { lease: { session: string; numbers: Record<string, string>; ttl: number; heartbeat: number }; cookie?: VisitorCookie }
   | { error: 'unknown_site' | 'forbidden' }
   | { error: 'rate_limited'; retryAfter: number }
   | { error: 'unavailable' };
@@ -122,19 +132,36 @@ export function createPool(config: PoolConfig, store: Store) {
       return owners.get(number)?.target ?? (fallback && Object.keys(fallback.numbers)[0]);
     },
 
-    /** Leases numbers for a visit. `ip` is the client's address (already normalised); it is kept only hashed. */
-    async lease(request: LeaseRequest, ip: string, allowed?: string[]): Promise<LeaseResult> {
+    /**
+     * Leases numbers for a visit. `ip` is the client's address (already normalised); it is kept only hashed.
+     * `cookie` is the id in the pool's first-party cookie, when the page sent one (a pool on the site's own origin):
+     * a direct visit whose page lost its storage is attributed to the source remembered under it, and a non-direct
+     * source is remembered for the site's attribution window. Never for a visitor without a persistent id (GPC).
+     */
+    async lease(request: LeaseRequest, ip: string, allowed?: string[], cookie?: string): Promise<LeaseResult> {
       const site = sites.get(request.site);
       if (!site) return { error: 'unknown_site' };
       if (allowed && !allowed.includes(request.site)) return { error: 'forbidden' };
+      let source = cleanSource(request.source);
+      let remembered: VisitorCookie | undefined;
+      if (request.visitor !== null) {
+        const id = cookie && COOKIE_ID.test(cookie) ? cookie : undefined;
+        const recalled = id && source.channel == 'direct' ? await store.recall(request.site, id) : undefined;
+        if (recalled) source = cleanSource(recalled);
+        else if (source.channel != 'direct') {
+          const days = site.attributionDays ?? ATTRIBUTION_DAYS;
+          remembered = { id: id ?? randomBytes(16).toString('base64url'), maxAge: days * 86_400 };
+          await store.remember(request.site, remembered.id, source, (await store.now()) + days * DAY);
+        }
+      }
       const picks: { target: string; pool: string; name: string }[] = [];
       for (const target of request.targets) {
         const pools = Object.hasOwn(site.numbers, target) ? site.numbers[target]!.pools : undefined;
-        const name = pools && poolFor(pools, request.source);
+        const name = pools && poolFor(pools, source);
         if (name) picks.push({ target, pool: poolKey(request.site, target, name), name });
       }
       const outcome = await store.lease({
-        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source: cleanSource(request.source), ip: await ipKey(ip) },
+        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source, ip: await ipKey(ip) },
         picks,
         claim: ms(config.claim),
         quarantine: ms(config.quarantine),
@@ -155,14 +182,21 @@ export function createPool(config: PoolConfig, store: Store) {
       for (const { target, name, pool: key } of picks.filter((p) => exhausted.includes(p.target))) {
         await store.peak(request.site, `${name}@${target}`, (await busy([key]))[key] ?? 0, session.created);
       }
-      return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat } };
+      return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat }, ...(remembered && { cookie: remembered }) };
     },
 
     /** Renews a lease for `ttl`: a number is never renewed once its session ended. */
     heartbeat: (id: string, allowed?: string[]) => store.heartbeat(id, { ttl: ms(config.ttl), keep, sites: allowed }),
 
-    /** Ends a lease at once (consent withdrawn): its numbers rest for the quarantine, who it was is forgotten. */
-    release: (id: string, allowed?: string[]) => store.release(id, { keep, sites: allowed }),
+    /**
+     * Ends a lease at once (consent withdrawn): its numbers rest for the quarantine, who it was is forgotten, and so
+     * is the source remembered under the visitor's cookie.
+     */
+    async release(id: string, allowed?: string[], cookie?: string) {
+      const result = await store.release(id, { keep, sites: allowed });
+      if (typeof result == 'object' && cookie && COOKIE_ID.test(cookie)) await store.forget(result.site, cookie);
+      return result;
+    },
 
     /** A page event of a live or recent session. */
     async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number }, allowed?: string[]) {

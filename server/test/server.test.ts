@@ -437,4 +437,44 @@ describe.each(stores)('HTTP with the %s store', (_, makeStore) => {
     expect(stats.sessions).toEqual({ paid_search: 1 });
     expect(stats.pools.paid_search.held).toBe(1);
   });
+
+  test('the pool\'s own cookie: a paid lease sets it; a direct visit that lost its storage is attributed to the ad; GPC gets none; a withdrawal forgets it', async () => {
+    const { store, advance } = await makeStore();
+    const app = await make({ quarantine: 0, sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, attributionDays: 7 } } }, { store });
+    const paid = await app.inject({ method: 'POST', url: '/v1/sessions', payload: leaseBody({ source: source('paid_search', { campaign: 'winter', clickIds: { gclid: 'Cj0-cookie' } }) }) });
+    const cookie = paid.cookies.find((c) => c.name == '_callswap_id')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(cookie.maxAge).toBe(7 * 86_400);
+    // Days later the page's own storage is gone (Safari): it sends a direct source, and the pool's cookie.
+    advance(3 * 86_400_000);
+    const direct = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { cookie: `_callswap_id=${cookie.value}` }, payload: leaseBody({ visitor: 'visitor-after-itp', source: source('direct', { source: '(direct)', medium: '(none)', campaign: undefined, term: undefined, clickIds: {} }) }) });
+    expect(direct.statusCode).toBe(201);
+    // From the ad's pool, and a call to it is the ad's.
+    expect(direct.json().numbers[MAIN]).toMatch(/^\+44207946010[12]$/);
+    const call = (await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to: direct.json().numbers[MAIN] } })).json();
+    expect(call.source).toMatchObject({ channel: 'paid_search', campaign: 'winter', clickIds: { gclid: 'Cj0-cookie' } });
+    /** The source a direct lease with this cookie is attributed to (its number released after). */
+    const attributed = async (id: string, visitor: string | null) => {
+      const lease = (await app.inject({ method: 'POST', url: '/v1/sessions', headers: { cookie: `_callswap_id=${id}` }, payload: leaseBody({ visitor, source: source('direct', { clickIds: {} }) }) })).json();
+      const { source: attributedTo } = (await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to: lease.numbers[MAIN] } })).json();
+      await app.inject({ method: 'DELETE', url: `/v1/sessions/${lease.session}` });
+      return attributedTo.channel;
+    };
+    // Global Privacy Control (no persistent visitor id): no cookie set, and none is read.
+    const gpc = await app.inject({ method: 'POST', url: '/v1/sessions', payload: leaseBody({ visitor: null }) });
+    expect(gpc.cookies).toEqual([]);
+    await app.inject({ method: 'DELETE', url: `/v1/sessions/${gpc.json().session}` });
+    expect(await attributed(cookie.value, null)).toBe('direct');
+    // Consent withdrawn: released, the cookie cleared, the source forgotten.
+    const released = await app.inject({ method: 'DELETE', url: `/v1/sessions/${direct.json().session}`, headers: { cookie: `_callswap_id=${cookie.value}` } });
+    expect(released.statusCode).toBe(204);
+    expect(released.cookies.find((c) => c.name == '_callswap_id')?.value).toBe('');
+    expect(await attributed(cookie.value, 'visitor-after-withdrawal')).toBe('direct');
+    // Past the window the remembered source is gone by itself.
+    const again = await app.inject({ method: 'POST', url: '/v1/sessions', payload: leaseBody({ visitor: 'visitor-late', source: source('paid_search') }) });
+    const id = again.cookies.find((c) => c.name == '_callswap_id')!.value;
+    expect(await attributed(id, 'visitor-late-1')).toBe('paid_search');
+    advance(8 * 86_400_000);
+    expect(await attributed(id, 'visitor-late-2')).toBe('direct');
+  });
 });

@@ -67,18 +67,26 @@ describe('SQLite store across a restart', () => {
 });
 
 describe('SQLite schema versions', () => {
-  test('a new file, and a file of every older version, end at the current version', async () => {
+  test('a file of every older version is migrated at start and keeps its data; a new file ends at the current version', async () => {
+    expect(MIGRATIONS.length).toBeGreaterThanOrEqual(2);
     for (let version = 1; version < MIGRATIONS.length; version++) {
       const dir = dataDir();
       const db = new Database(join(dir, DB_FILE));
       for (let v = 0; v < version; v++) db.exec(MIGRATIONS[v]!);
       db.exec(`PRAGMA user_version = ${version}`);
+      // Written by the server of that version: a call.
+      db.prepare('INSERT INTO calls (id, at, site, ref, data) VALUES (?, ?, ?, ?, ?)').run(['old-call', 1, 'demo', 'CA-old', JSON.stringify({ id: 'old-call', to: '+442079460101', at: new Date(1).toISOString(), site: 'demo' })]);
       db.close();
-      const migrated = openDatabase(dir);
-      expect((migrated.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version).toBe(MIGRATIONS.length);
-      migrated.close();
+      const store = openSqliteStore(dir);
+      expect(await store.findCall('CA-old')).toMatchObject({ id: 'old-call', site: 'demo' });
+      // What the newer versions added works.
+      await store.remember('demo', 'id-after-migration', source('paid_search'), Date.now() + 60_000);
+      expect((await store.recall('demo', 'id-after-migration'))?.channel).toBe('paid_search');
+      await store.close();
+      const after = new Database(join(dir, DB_FILE));
+      expect((after.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version).toBe(MIGRATIONS.length);
+      after.close();
     }
-    // A new file starts at version 0 and ends at the last.
     const dir = dataDir();
     openDatabase(dir).close();
     const db = new Database(join(dir, DB_FILE));

@@ -20,10 +20,17 @@ const MAX_BODY = 16_384;
 const MAX_RETRY_AFTER = 3600;
 
 /**
- * What every request to the pool is sent with: no cookies, no Referer (the page URL can hold click ids), and a
- * redirect is a failure (a loop would cost dozens of requests a page view).
+ * What every request to the pool is sent with: cookies only to a pool on the page's own origin (whose first-party
+ * cookie keeps the visit attributed where Safari deletes what scripts store), none to a pool elsewhere, and none at
+ * all under Global Privacy Control; no Referer (the page URL can hold click ids); and a redirect is a failure (a
+ * loop would cost dozens of requests a page view).
  */
-const INIT: RequestInit = { credentials: 'omit', mode: 'cors', redirect: 'error', referrerPolicy: 'no-referrer' };
+const init = (): RequestInit => ({
+  credentials: (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true ? 'omit' : 'same-origin',
+  mode: 'cors',
+  redirect: 'error',
+  referrerPolicy: 'no-referrer',
+});
 
 /**
  * Until when (ms) the pool asked not to be called (Retry-After), per pool origin: every request kind of the page
@@ -66,7 +73,7 @@ export async function request<T = unknown>(url: string, timeout: number, body: u
   const timer = setTimeout(() => controller.abort(), timeout);
   try {
     const response = await fetch(url, {
-      ...INIT,
+      ...init(),
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -102,12 +109,13 @@ export async function request<T = unknown>(url: string, timeout: number, body: u
 
 /**
  * Sends a page event or a release without waiting for it, and lets it outlive the page: fetch with keepalive,
- * text/plain (no CORS preflight), no cookies (sendBeacon would send them). Skipped while the pool asked for a pause.
+ * text/plain (no CORS preflight), cookies to the page's own origin only (sendBeacon would send them anywhere).
+ * Skipped while the pool asked for a pause.
  */
 export function send(url: string, body?: unknown, method = 'POST'): void {
   try {
     if (Date.now() >= pausedUntil(url)) {
-      fetch(url, { ...INIT, method, keepalive: true, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? undefined : { 'content-type': 'text/plain' } }).catch(
+      fetch(url, { ...init(), method, keepalive: true, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? undefined : { 'content-type': 'text/plain' } }).catch(
         () => undefined,
       );
     }

@@ -109,6 +109,8 @@ test('consent required: the static number and nothing stored; granted: a lease; 
   const beat = () => fetch(`${pool.base}/v1/sessions/${session}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"page":"/","visible":true}' });
   for (let i = 0; i < 50 && (await beat()).status == 200; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal((await beat()).status, 410);
+  // And the pool's own cookie is gone with it (the release's answer clears it).
+  assert.deepEqual((await browser.manage().getCookies()).filter((c) => c.name.startsWith('_callswap')), []);
 });
 
 test('click-to-call: a tap on the tracking number is heard, pushed to the dataLayer and counted by the pool', { skip }, async () => {
@@ -143,4 +145,29 @@ test('the pool down: the static number, in time; and no static number where none
   await direct.get(page(`hostile.html?pool=${encodeURIComponent('http://127.0.0.1:2/v1')}`));
   await direct.wait(async () => (await direct.executeScript('return window.seen.errors.length')) > 0, 10_000);
   assert.equal(await text(direct), ORIGINAL);
+});
+
+test('Safari\'s storage limits: with the page\'s own storage cleared, the pool\'s first-party cookie keeps the visit on its ad', { skip }, async () => {
+  const browser = await webkit.session();
+  await browser.get(page(`init-stub.html?${PAID}`));
+  await until(browser, POOLED);
+  const cookies = await browser.manage().getCookies();
+  const own = cookies.find((c) => c.name == '_callswap_id');
+  assert.ok(own, 'the pool set its cookie');
+  assert.equal(own.httpOnly, true);
+  // What WebKit's tracking prevention deletes after 7 days: everything scripts stored (the visit cookie, the lease,
+  // the visitor id). The server's cookie stays.
+  await browser.executeScript(`
+    localStorage.clear();
+    sessionStorage.clear();
+    document.cookie = '_callswap=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/';
+  `);
+  assert.deepEqual((await browser.manage().getCookies()).map((c) => c.name), ['_callswap_id']);
+  // The visitor comes back directly: the page sees a direct visit, the pool attributes it to the ad.
+  await browser.get(page('init-stub.html'));
+  const number = await until(browser, POOLED);
+  assert.equal((await status(browser)).source.channel, 'direct');
+  const to = `+44${number.replace(/\D/g, '').slice(1)}`;
+  const call = await (await fetch(`${pool.base}/v1/calls`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ to }) })).json();
+  assert.deepEqual([call.source.channel, call.source.campaign, call.source.clickIds.gclid], ['paid_search', 'spring', 'webkit-click']);
 });

@@ -2,6 +2,7 @@
 // config lists. Origins per site: a request from an Origin that is neither the server's own nor listed for the site
 // is refused with 403 before it touches the pool — a refusal the page can read (CORS headers come with every answer
 // of the public API, see app.ts), so the SDK can say which origin to add where, and the server logs it once an hour.
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientKey } from '../net.js';
 import type { LeaseRequest } from '../pool.js';
@@ -10,6 +11,14 @@ import { ref, unknownSite } from './openapi.js';
 import { hourly } from '../log.js';
 
 const session = { type: 'object', required: ['session'], properties: { session: ref('SessionId') } };
+
+/**
+ * The pool's first-party cookie: when the pool is reached on the site's own origin (an endpoint such as /v1 that
+ * the site's server proxies), it keeps a visit attributed after the page's own storage is gone (Safari deletes what
+ * scripts store after 7 days without a visit). HttpOnly: no script of the page reads it. A pool on another origin
+ * sets it too, and the browser keeps none: the SDK sends credentials to its own origin only.
+ */
+export const VISITOR_COOKIE = '_callswap_id';
 
 export default async function sessions(fastify: FastifyInstance): Promise<void> {
   const { config, pool } = fastify;
@@ -50,6 +59,9 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
           ? forbidden(request, reply)
           : ok();
 
+  await fastify.register(cookie);
+  const cookieOptions = (request: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'lax' as const, secure: request.protocol == 'https' });
+
   // Page events come as text/plain JSON: a simple request, no CORS preflight.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, fastify.getDefaultJsonParser('error', 'error'));
@@ -68,8 +80,9 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
         const limit = await perVisitor(request);
         if (!limit.isAllowed && limit.isExceeded) return reply.code(429).header('retry-after', limit.ttlInSeconds).send({ error: 'rate_limited', message: 'too many leases for this visitor' });
       }
-      const result = await pool.lease(request.body, clientKey(request.ip), allowedSites(request));
+      const result = await pool.lease(request.body, clientKey(request.ip), allowedSites(request), request.cookies[VISITOR_COOKIE]);
       if ('lease' in result) {
+        if (result.cookie) reply.setCookie(VISITOR_COOKIE, result.cookie.id, { ...cookieOptions(request), maxAge: result.cookie.maxAge });
         const held = Object.keys(result.lease.numbers).length;
         request.log.info({ reqId: request.id, site: request.body.site, channel: request.body.source.channel, numbers: held, none: request.body.targets.length - held }, 'lease');
         return reply.code(201).send(result.lease);
@@ -109,8 +122,12 @@ export default async function sessions(fastify: FastifyInstance): Promise<void> 
     '/:session',
     { schema: { params: session, response: { '4xx': ref('Error') } } },
     async (request, reply) => {
-      const result = await pool.release(request.params.session, allowedSites(request));
-      if (typeof result == 'object') request.log.info({ reqId: request.id, site: result.site }, 'release');
+      const result = await pool.release(request.params.session, allowedSites(request), request.cookies[VISITOR_COOKIE]);
+      if (typeof result == 'object') {
+        request.log.info({ reqId: request.id, site: result.site }, 'release');
+        // Consent withdrawn: the cookie goes too.
+        if (request.cookies[VISITOR_COOKIE]) reply.clearCookie(VISITOR_COOKIE, cookieOptions(request));
+      }
       // Releasing a lease that already ended is done too.
       return answer(request, reply, result == 'gone' ? { site: '', until: 0 } : result, () => reply.code(204).send());
     },

@@ -41,6 +41,8 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   const hours = new Map<string, Map<number, Map<string, number>>>();
   const missing = new Map<string, Map<string, Map<string, number>>>();
   const vitals = new Map<string, Map<string, number[]>>();
+  /** site and cookie id → a visitor's source, until when. */
+  const visitors = new Map<string, { source: Session['source']; until: number }>();
   const salt = randomBytes(16).toString('base64url');
   let claimed = -1;
   let order = 0;
@@ -263,6 +265,19 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       }
     },
 
+    async remember(site, id, source, until) {
+      visitors.set(`${site}\n${id}`, { source: structuredClone(source), until });
+    },
+
+    async recall(site, id) {
+      const entry = visitors.get(`${site}\n${id}`);
+      return entry && entry.until > now() ? structuredClone(entry.source) : undefined;
+    },
+
+    async forget(site, id) {
+      visitors.delete(`${site}\n${id}`);
+    },
+
     async count(site, fields, at) {
       const total = bucket(totals, site);
       const hour = bucket(hoursOf(site), hourOf(at));
@@ -338,6 +353,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
         }
       }
       for (const ip of [...perIp.keys()]) if (!live(ip, t).size) perIp.delete(ip);
+      for (const [key, { until }] of visitors) if (until <= t) visitors.delete(key);
       const cutoff = t - retention;
       let old = 0;
       while (old < calls.length && Date.parse(calls[old]!.at) < cutoff) old++;

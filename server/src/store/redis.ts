@@ -81,6 +81,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     missing: (site: string) => `${prefix}missing:${site}`,
     vitals: (site: string, name: string) => `${prefix}vitals:${site}:${name}`,
     salt: `${prefix}salt`,
+    visitor: (site: string, id: string) => `${prefix}visitor:${site}:${id}`,
     /** Written with the pools: without it, Redis lost them (it restarted without its data, or was flushed). */
     marker: `${prefix}pools`,
   };
@@ -231,6 +232,21 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     async listCalls({ site, since = -Infinity, limit }) {
       const ids = await client.zrevrangebyscore(k.calls(site), '+inf', Number.isFinite(since) ? since : '-inf', 'LIMIT', 0, limit);
       return readCalls(ids);
+    },
+
+    async remember(site, id, source, until) {
+      // Expires by itself on Redis's clock (the visitor's window is the cookie's); `until` is checked on reading too.
+      await client.set(k.visitor(site, id), JSON.stringify({ source, until }), 'PXAT', until - skew());
+    },
+
+    async recall(site, id) {
+      const raw = await client.get(k.visitor(site, id));
+      const entry = raw ? (JSON.parse(raw) as { source: Session['source']; until: number }) : undefined;
+      return entry && entry.until > (await now()) ? entry.source : undefined;
+    },
+
+    async forget(site, id) {
+      await client.del(k.visitor(site, id));
     },
 
     async *eachCall({ site, since }, batch = CALL_BATCH) {

@@ -61,6 +61,9 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE missing (site TEXT NOT NULL, page TEXT NOT NULL, target TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (site, page, target)) WITHOUT ROWID;
    CREATE TABLE vitals (id INTEGER PRIMARY KEY, site TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL);
    CREATE INDEX vitals_metric ON vitals (site, name, id);`,
+  // 2: visitors' sources under the pool's first-party cookie.
+  `CREATE TABLE visitors (site TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (site, id)) WITHOUT ROWID;
+   CREATE INDEX visitors_until ON visitors (until);`,
 ];
 
 /** The counters' row of a site's totals. */
@@ -172,6 +175,10 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     addVital: q('INSERT INTO vitals (site, name, value) VALUES (?, ?, ?)'),
     vitals: q<{ name: string; value: number }>(`SELECT name, value FROM (SELECT name, value, id, row_number() OVER (PARTITION BY name ORDER BY id DESC) AS r FROM vitals WHERE site = ?) WHERE r <= ${HISTORY} ORDER BY id`),
     trimVitals: q(`DELETE FROM vitals WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY site, name ORDER BY id DESC) AS r FROM vitals) WHERE r > ${HISTORY})`),
+    remember: q('INSERT INTO visitors (site, id, source, until) VALUES (?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET source = excluded.source, until = excluded.until'),
+    recall: q<{ source: string }>('SELECT source FROM visitors WHERE site = ? AND id = ? AND until > ?'),
+    forgetVisitor: q('DELETE FROM visitors WHERE site = ? AND id = ?'),
+    dropVisitors: q('DELETE FROM visitors WHERE until <= ?'),
     expired: q<{ id: string }>('SELECT id FROM sessions WHERE expires <= ? LIMIT 10000'),
     dropSession: q('DELETE FROM sessions WHERE id = ?'),
     dropHoldings: q('DELETE FROM holdings WHERE session = ?'),
@@ -414,6 +421,21 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       });
     },
 
+    async remember(site, id, source, until) {
+      return write(() => void sql.remember.run(site, id, JSON.stringify(source), until));
+    },
+
+    async recall(site, id) {
+      return read(() => {
+        const row = sql.recall.get(site, id, now());
+        return row && (JSON.parse(row.source) as Session['source']);
+      });
+    },
+
+    async forget(site, id) {
+      return write(() => void sql.forgetVisitor.run(site, id));
+    },
+
     async *eachCall({ site, since }, batch = CALL_BATCH) {
       // Keyset pages (at, rowid): each batch is one short read, and the next starts where it ended.
       let at = since - 1;
@@ -488,6 +510,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
         }
         const cutoff = t - retention;
         sql.dropCalls.run(cutoff);
+        sql.dropVisitors.run(t);
         sql.dropHours.run(cutoff - HOUR);
         sql.trimVitals.run();
       });

@@ -139,6 +139,15 @@ export interface Store {
   eachCall(query: { site: string; since: number }, batch?: number): AsyncIterable<Call[]>;
   /** Adds to counters of a site, in total and in the hour of `at` (ms). */
   count(site: string, fields: Record<string, number>, at: number): Promise<void>;
+  /**
+   * Remembers a visitor's attributed source under the id of the pool's first-party cookie, until `until` (ms): the
+   * visit is attributed again when the page's own storage is gone (Safari deletes what scripts store after 7 days).
+   */
+  remember(site: string, id: string, source: Source, until: number): Promise<void>;
+  /** The source remembered under a cookie id, if it has not expired. */
+  recall(site: string, id: string): Promise<Source | undefined>;
+  /** Forgets a cookie id's source (consent withdrawn). */
+  forget(site: string, id: string): Promise<void>;
   /** Counter totals of a site, or their sum over the hours from `since` (ms). */
   counters(site: string, since?: number): Promise<Record<string, number>>;
   /** Counters per hour from `since`: hour (ms) → field → value. */
