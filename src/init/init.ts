@@ -343,7 +343,6 @@ export function init(config: Config): Instance {
     // A stored lease's numbers are known now: a returning visitor never sees the original number. While a new
     // lease is on its way the page keeps its own numbers: one change when it comes (or the static ones if not).
     show(lease && !lease.session ? {} : { ...own, ...lease?.numbers });
-    unhide();
   };
 
   /** Once per page, after it settled: tell the pool which site numbers this page does not show. */
@@ -431,7 +430,6 @@ export function init(config: Config): Instance {
     },
   };
 
-  if (browser && !ok) unhide();
   if (ok) {
     if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
     else start();
@@ -449,6 +447,8 @@ export function init(config: Config): Instance {
         () => undefined,
       );
   }
+  // The first swap is done (or there is none to make): the stub's hiding ends.
+  if (browser) unhide();
 
   return instance;
 }

@@ -26,7 +26,7 @@ const MAX_RETRY_AFTER = 3600;
  * loop would cost dozens of requests a page view).
  */
 const init = (): RequestInit => ({
-  credentials: (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true ? 'omit' : 'same-origin',
+  credentials: (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl ? 'omit' : 'same-origin',
   mode: 'cors',
   redirect: 'error',
   referrerPolicy: 'no-referrer',

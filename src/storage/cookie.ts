@@ -13,18 +13,14 @@ const PROBE = '_callswap_probe';
  * A second-level public suffix by its shape: a generic label under a country's two letters (`co.uk`, `com.au`,
  * `org.nz`, `ac.za`). The probe starts above these, because Firefox logs an error for every cookie it refuses.
  */
-const PUBLIC = /^(co|com|net|org|gov|ac|edu|ltd|plc|or|ne|go)\.[a-z]{2}$/;
+const PUBLIC = /^(com?|net|org|gov|ac|edu|ne|go|or)\.[a-z]{2}$/;
 
 /** The suffixes of `hostname` that may be its registrable domain, shortest first; none for IPs and single labels. */
 const candidates = (hostname: string): string[] => {
   if (!hostname.includes('.') || /^[\d.]+$|:/.test(hostname)) return [];
   const labels = hostname.split('.');
-  const out: string[] = [];
-  for (let i = labels.length - 2; i >= 0; i--) {
-    const domain = labels.slice(i).join('.');
-    if (!PUBLIC.test(domain)) out.push(domain);
-  }
-  return out;
+  // Each suffix of two labels or more, shortest first.
+  return labels.map((_, i) => labels.slice(i).join('.')).reverse().slice(1).filter((domain) => !PUBLIC.test(domain));
 };
 
 /**
@@ -81,8 +77,9 @@ export const writeCookie = (name: string, value: object, { domain, days }: Cooki
  */
 export const removeCookie = (name: string, hostname: string): void => {
   try {
-    const written = readCookie<{ d?: unknown }>(name)?.d;
-    for (const domain of new Set([written, candidates(hostname)[0]])) if (typeof domain == 'string' && (hostname == domain || hostname.endsWith('.' + domain))) Cookies.remove(name, { domain });
+    for (const domain of [readCookie<{ d?: unknown }>(name)?.d, candidates(hostname)[0]]) {
+      if (domain && ('.' + hostname).endsWith('.' + domain)) Cookies.remove(name, { domain: domain as string });
+    }
     Cookies.remove(name);
   } catch {
     // Cookies throw here: none were written.

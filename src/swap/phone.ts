@@ -75,7 +75,9 @@ export function parsePhone(written: unknown, country?: string, quiet?: boolean):
   let digits = text.replace(/\D/g, '');
   let cc: string | undefined;
   let nsn = '';
-  if (text[0] == '+' || digits.startsWith('00')) {
+  // No country code starts with 0: "+0169888888" and "+01579/2518524" are national numbers with a stray +, as found
+  // on real sites.
+  if ((text[0] == '+' && digits[0] != '0') || digits.startsWith('00')) {
     digits = text[0] == '+' ? digits : digits.slice(2);
     cc = digits.slice(0, /^[17]/.test(digits) ? 1 : TWO_DIGITS.test(digits) ? 2 : 3);
     nsn = digits.slice(cc.length);
@@ -109,6 +111,8 @@ const forms = ({ cc, nsn }: Phone): string[] => {
  * each digit replaced in place; otherwise grouped as head and last four digits, with the occurrence's separator.
  */
 const rewrite = (written: string, tracking: Phone, form: number, site: Phone): string => {
+  // The stray + of "+0169…" goes: the tracking number is written as the national number it meant.
+  if (written[1] == '0') written = written.replace('+', '');
   // A national form only works within one country: otherwise the tracking number is written internationally.
   if (tracking.cc != site.cc && form > 3) form = 0;
   const { cc, nsn } = tracking;
@@ -152,7 +156,9 @@ export function createMatcher(replacements: Record<string, string>, country?: st
       const { 0: run, index } = PART.exec(text.slice(start, end)) || { 0: '' };
       const at = start + index!;
       end = at + run.length;
-      const entry = lookup.get((run[0] == '+' ? '+' : '') + run.replace(/\D/g, ''));
+      const digits = run.replace(/\D/g, '');
+      // A + before a 0 is a typo of a national number (no country code starts with 0): looked up without it.
+      const entry = lookup.get((run[0] == '+' && digits[0] != '0' ? '+' : '') + digits);
       return (
         entry &&
         !GLUED.test(glued(at, at - 1) + glued(end, end)) &&

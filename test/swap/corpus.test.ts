@@ -119,6 +119,11 @@ const DIFFERENCES: Record<string, { ours: string[]; theirs: string[]; why: strin
     theirs: ['0:7-17'],
     why: 'libphonenumber reads "#2079460018" as the London number without its trunk 0; nobody writes a number so, and it is an order number',
   },
+  'de-plus-zero-typo': {
+    ours: ['0:7-21'],
+    theirs: [],
+    why: 'a + before a trunk 0 is a typo of a national number (no country code starts with 0): people dial it as written without the +',
+  },
   'fr-mentions': {
     ours: ['0:77-91'],
     theirs: ['0:36-45', '0:58-69', '0:77-91'],
