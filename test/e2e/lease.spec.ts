@@ -9,7 +9,9 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   const context = await browser.newContext();
   const requests: string[] = [];
   context.on('request', (r) => r.method() == 'POST' && requests.push(new URL(r.url()).pathname));
-  const tabs = await Promise.all([0, 1, 2].map(() => context.newPage()));
+  // Opened one after another (Firefox's BiDi fails creating tabs in parallel); they load at once below.
+  const tabs = [];
+  for (let i = 0; i < 3; i++) tabs.push(await context.newPage());
   // All three open at once and, the pool being slow, each starts the visitor session itself before any lease is
   // stored: the Web Lock lets one tab lease while the others wait, and all take that lease.
   await context.route('**/v1/sessions', (route) => setTimeout(() => route.continue(), 500));
@@ -89,5 +91,9 @@ test('the visit cookie goes on the registrable domain, found by test-writing (no
   await page.goto(`http://shop.example.co.uk:${poolPort}/test/e2e/pages/init-stub.html?utm_source=google&utm_medium=cpc`);
   await expect(page.locator('#n')).toHaveText(/Call us on 020 7946 07\d\d$/);
   const cookies = await context.cookies();
-  expect(cookies.filter((c) => c.name.startsWith('_callswap')).map((c) => [c.name, c.domain, c.sameSite])).toEqual([['_callswap', '.example.co.uk', 'Lax']]);
+  // The SDK's visit cookie on the registrable domain; the pool's own (this pool is on the page's origin) host-only.
+  expect(cookies.filter((c) => c.name.startsWith('_callswap')).map((c) => [c.name, c.domain, c.sameSite, c.httpOnly]).sort()).toEqual([
+    ['_callswap', '.example.co.uk', 'Lax', false],
+    ['_callswap_id', 'shop.example.co.uk', 'Lax', true],
+  ]);
 });
