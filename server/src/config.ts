@@ -6,8 +6,19 @@ import { Ajv } from 'ajv';
 export interface SiteConfig {
   /** Origins whose pages may use the public API for this site (besides the server's own); `["*"]` allows any. */
   allowedOrigins?: string[];
-  /** What a call is worth in the ad platforms' conversion files. */
-  conversion?: { name: string; value: number; currency: string };
+  /** What a call is worth in the ad platforms' conversion files, and which calls count. */
+  conversion?: { name: string; value: number; currency: string; minDuration: number; hashedPhone: boolean };
+  /**
+   * Whether the site's visitors are in the EEA (default): then a call is exported to the ad platforms only with
+   * ad_user_data granted (Google's EU user consent rule); outside it, unless ad_user_data was denied.
+   */
+  eea?: boolean;
+  /** A read-only credential for the conversion files (HTTP Basic): what Google Ads' scheduled upload sends. */
+  export?: { username?: string; password: string };
+  /** The number the business line sees a forwarded call come from: the tracking number (default) or the caller's. */
+  callerId?: 'caller' | 'tracking';
+  /** Google Analytics 4: answered calls sent through the Measurement Protocol. */
+  ga4?: { measurementId: string; apiSecret: string; eventName: string };
   /** The time zone of the conversion files: an offset (`+0100`) or an IANA name (`Europe/Amsterdam`). Default +0000. */
   timeZone?: string;
   /** Days a non-direct source stays attributed to later direct visits through the pool's own cookie. Default 30. */
@@ -49,8 +60,13 @@ const E164 = { type: 'string', pattern: E164_PATTERN };
 /** A site id, as the SDK's `site` names it. */
 export const SITE_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
 const ORIGINS = { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } };
-/** What a call is worth when a site's `conversion` does not say (or the conversion file is named in the request). */
-export const CONVERSION = { value: 0, currency: 'EUR' };
+/**
+ * What a call is worth when a site's `conversion` does not say (or the conversion file is named in the request), and
+ * the shortest answered call (seconds) that counts as one.
+ */
+export const CONVERSION = { value: 0, currency: 'EUR', minDuration: 60 };
+/** The GA4 event a call is sent as when a site's `ga4` does not name one. */
+export const GA4_EVENT = 'phone_call';
 
 /** The config file's JSON Schema: types, bounds, defaults and what each field does. config.schema.json is this. */
 export const CONFIG_SCHEMA = {
@@ -98,9 +114,53 @@ export const CONFIG_SCHEMA = {
             required: ['name'],
             description: 'what a call is worth in the ad platforms\' conversion files',
             properties: {
-              name: { type: 'string', minLength: 1, maxLength: 100, description: 'the conversion action\'s name in the ad platform' },
+              name: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 100,
+                // A spreadsheet opening the file would read a leading =, +, - or @ as a formula.
+                pattern: '^[^=+\\-@\\t\\r]',
+                description: 'the conversion action\'s name in the ad platform (not starting with =, +, - or @)',
+              },
               value: { type: 'number', minimum: 0, default: CONVERSION.value, description: 'the value of one call' },
               currency: { type: 'string', pattern: '^[A-Z]{3}$', default: CONVERSION.currency, description: 'ISO 4217 code' },
+              minDuration: { type: 'integer', minimum: 0, maximum: 86_400, default: CONVERSION.minDuration, description: 'seconds an answered call must last to count (default 60)' },
+              hashedPhone: {
+                type: 'boolean',
+                default: false,
+                description: 'enhanced conversions for leads: the caller\'s number, SHA-256 of its E.164 form, in the files (with ad_user_data granted), also for calls without a click id',
+              },
+            },
+          },
+          eea: {
+            type: 'boolean',
+            default: true,
+            description: 'the site\'s visitors are in the EEA (default): a call is exported only with ad_user_data granted; false: unless it was denied',
+          },
+          export: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['password'],
+            description: 'a read-only credential for the conversion files, as HTTP Basic (what Google Ads\' scheduled upload sends)',
+            properties: {
+              username: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^:]+$', description: 'the user name (any, when left out)' },
+              password: { type: 'string', minLength: 16, maxLength: 200, description: 'the password, or a token used as one: at least 16 characters' },
+            },
+          },
+          callerId: {
+            enum: ['caller', 'tracking'],
+            default: 'tracking',
+            description: 'the number the business line sees a forwarded call come from: the tracking number (default: it knows the call is tracked) or the caller\'s (to call back)',
+          },
+          ga4: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['measurementId', 'apiSecret'],
+            description: 'Google Analytics 4: each answered call of at least minDuration sent as an event (Measurement Protocol)',
+            properties: {
+              measurementId: { type: 'string', pattern: '^G-[A-Z0-9]{4,20}$', description: 'the web data stream\'s measurement id (G-…)' },
+              apiSecret: { type: 'string', minLength: 8, maxLength: 100, description: 'a Measurement Protocol API secret of that stream' },
+              eventName: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,39}$', default: GA4_EVENT, description: 'the event\'s name (default phone_call)' },
             },
           },
           attributionDays: {

@@ -2,7 +2,7 @@
 // turn their results into answers), so tests can drive them directly against either store.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { PoolConfig, SiteConfig } from './config.js';
-import { cleanSource, ofKind, total, type Call, type Session, type Source, type Store } from './store/store.js';
+import { cleanConsent, cleanSource, ofKind, total, type Analytics, type Call, type Consent, type Session, type Source, type Store } from './store/store.js';
 
 const DAY = 86_400_000;
 /** Days a non-direct source stays attributed to later direct visits when a site's config does not say. */
@@ -16,6 +16,10 @@ export interface LeaseRequest {
   targets: string[];
   source: Source;
   page: string;
+  /** The page's consent signals (Google Consent Mode's four names), as far as it knows them. */
+  consent?: Consent;
+  /** Google Analytics' client and session ids (sent with analytics_storage granted). */
+  ga?: Analytics;
 }
 
 /** The pool's first-party cookie to set with an answer: its id, and its lifetime (seconds). */
@@ -38,6 +42,8 @@ export interface CallInput {
   duration?: number;
   status?: string;
   ref?: string;
+  /** The business line answered (telephony other than Twilio's, whose <Dial action> says so). */
+  answered?: boolean;
 }
 
 export interface Stats {
@@ -127,6 +133,11 @@ export function createPool(config: PoolConfig, store: Store) {
      * Where a call to `number` goes: the site number it stands for; for a number no pool knows, the fallback site's
      * first number when the config names one; else nowhere.
      */
+    /** The site a tracking number belongs to (or the fallback site, for a number no pool knows). */
+    siteOf(number: string): string | undefined {
+      return owners.get(number)?.site ?? config.fallback;
+    },
+
     forward(number: string): string | undefined {
       const fallback = config.fallback != null ? sites.get(config.fallback) : undefined;
       return owners.get(number)?.target ?? (fallback && Object.keys(fallback.numbers)[0]);
@@ -160,8 +171,11 @@ export function createPool(config: PoolConfig, store: Store) {
         const name = pools && poolFor(pools, source);
         if (name) picks.push({ target, pool: poolKey(request.site, target, name), name });
       }
+      const consent = cleanConsent(request.consent);
+      // Analytics ids only with analytics_storage granted (the SDK sends them only then).
+      const ga = request.ga && consent.analytics_storage == 'granted' ? request.ga : undefined;
       const outcome = await store.lease({
-        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source, ip: await ipKey(ip) },
+        session: { id: randomUUID().replaceAll('-', ''), site: request.site, visitor: request.visitor, source, ip: await ipKey(ip), consent, ...(ga && { ga }) },
         picks,
         claim: ms(config.claim),
         quarantine: ms(config.quarantine),
@@ -199,16 +213,19 @@ export function createPool(config: PoolConfig, store: Store) {
     },
 
     /** A page event of a live or recent session. */
-    async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number }, allowed?: string[]) {
+    async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number; consent?: Consent }, allowed?: string[]) {
       const session = await store.getSession(id);
       if (!session) return 'unknown' as const;
       if (allowed && !allowed.includes(session.site)) return 'forbidden' as const;
+      // The page's consent changed: the session and its calls follow (a denial stops exports of them).
+      if (event.type == 'consent' && event.consent) await store.patchVisit(id, { consent: cleanConsent(event.consent) });
       if (event.type == 'missing_target' && event.targets) {
         const known = event.targets.filter((t) => Object.hasOwn(sites.get(session.site)?.numbers ?? {}, t));
         if (known.length) await store.addMissing(session.site, event.page, known);
       }
       if (event.type == 'vitals' && event.name && typeof event.value == 'number') await store.addVital(session.site, event.name, event.value);
-      if (event.type == 'click') await store.count(session.site, { [`clicks|${session.source.channel}`]: 1 }, await store.now());
+      // A tap counts once per visit and number, however often the visitor taps.
+      if (event.type == 'click' && event.target && (await store.tap(id, event.target))) await store.count(session.site, { [`clicks|${session.source.channel}`]: 1 }, await store.now());
       return 'ok' as const;
     },
 
@@ -223,9 +240,12 @@ export function createPool(config: PoolConfig, store: Store) {
         ...(input.from && { from: input.from }),
         at: new Date(at).toISOString(),
         ...(holder && target && { site: holder.site, target, session: holder.id, source: cleanSource(holder.source) }),
+        ...(holder && target && holder.consent && { consent: cleanConsent(holder.consent) }),
+        ...(holder && target && holder.ga && { ga: holder.ga }),
         ...(input.duration != null && { duration: input.duration }),
         ...(input.status && { status: input.status }),
         ...(input.ref && { ref: input.ref }),
+        ...(input.answered != null && { answered: input.answered }),
       };
       await store.addCall(call);
       if (call.site) await store.count(call.site, { [`calls|${call.source!.channel}`]: 1 }, at);

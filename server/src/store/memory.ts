@@ -37,6 +37,18 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   const perIp = new Map<string, Set<string>>();
   const calls: Call[] = [];
   const refs = new Map<string, Call>();
+  const byId = new Map<string, Call>();
+  /** When each call's GA4 event is due (ms). */
+  const outbox = new Map<string, number>();
+  /** The calls attributed to a session. */
+  const callsOf = (session: string): Call[] => calls.filter((call) => call.session == session);
+  /** Consent withdrawn: the session and its calls forget the visit's click ids, landing page and referrer. */
+  const forget = (id: string): void => {
+    const session = sessions.get(id);
+    const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
+    if (session) session.source = blank(session.source);
+    for (const call of callsOf(id)) if (call.source) call.source = blank(call.source);
+  };
   const totals = new Map<string, Map<string, number>>();
   const hours = new Map<string, Map<number, Map<string, number>>>();
   const missing = new Map<string, Map<string, Map<string, number>>>();
@@ -86,6 +98,12 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       if (pool.until.get(top[1]) === top[0]) pool.held.delete(top[1]);
     }
     return pool.held.size;
+  };
+
+  const drop = (call: Call): void => {
+    if (call.ref) refs.delete(call.ref);
+    byId.delete(call.id);
+    outbox.delete(call.id);
   };
 
   const keepUntil = (id: string, when: number): void => {
@@ -158,8 +176,10 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       if (leases.size >= maxPerIp) return { limited: Math.min(...[...leases].map((id) => sessions.get(id)!.until)) - t };
       // The input's parts are the caller's to give away (a parsed request): kept, not copied. Named one by one: a
       // spread of a parsed object measured slower than the rest of the lease together.
-      const { id, site, visitor, source, ip } = input;
+      const { id, site, visitor, source, ip, consent, ga } = input;
       const session: Session = { id, site, visitor, source, ip, numbers: {}, pools: {}, created: t, until: t + claim };
+      if (consent) session.consent = consent;
+      if (ga) session.ga = ga;
       const exhausted: string[] = [];
       for (const { target, pool: key } of picks) {
         const pool = pools.get(key);
@@ -179,7 +199,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       sessions.set(session.id, session);
       leases.add(session.id);
       keepUntil(session.id, session.until + keep);
-      return { session: { id, site, visitor, source, ip, numbers: Object.assign({}, session.numbers), pools: session.pools, created: t, until: session.until }, exhausted };
+      return { session: { ...session, numbers: Object.assign({}, session.numbers) }, exhausted };
     },
 
     async heartbeat(id, { ttl, keep, sites }) {
@@ -192,9 +212,41 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       if (typeof result == 'object' && session) {
         perIp.get(`${session.site} ${session.ip}`)?.delete(id);
         session.visitor = null;
-        session.source = { ...session.source, clickIds: {}, landingPage: '', referrer: '' };
+        forget(id);
       }
       return result;
+    },
+
+    async patchVisit(id, { consent, forget: withdrawn }) {
+      const session = sessions.get(id);
+      if (!session) return;
+      if (consent) {
+        session.consent = { ...session.consent, ...consent };
+        for (const call of callsOf(id)) call.consent = { ...call.consent, ...consent };
+      }
+      if (withdrawn) forget(id);
+      return structuredClone(session);
+    },
+
+    async tap(id, number) {
+      const session = sessions.get(id);
+      if (!session || session.taps?.includes(number)) return false;
+      (session.taps ??= []).push(number);
+      return true;
+    },
+
+    async schedule(id, due) {
+      outbox.set(id, due);
+    },
+
+    async due(t, limit) {
+      const out: string[] = [];
+      for (const [id, due] of outbox) {
+        if (out.length >= limit) break;
+        if (due <= t) out.push(id);
+      }
+      for (const id of out) outbox.delete(id);
+      return out;
     },
 
     async getSession(id) {
@@ -222,8 +274,9 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       while (i > 0 && Date.parse(calls[i - 1]!.at) > at) i--;
       calls.splice(i, 0, structuredClone(call));
       if (call.ref) refs.set(call.ref, calls[i]!);
+      byId.set(call.id, calls[i]!);
       // Bounded whatever the retention: the oldest go first.
-      for (const old of calls.splice(0, calls.length - MAX_CALLS)) if (old.ref) refs.delete(old.ref);
+      for (const old of calls.splice(0, calls.length - MAX_CALLS)) drop(old);
     },
 
     async updateCall(ref, patch) {
@@ -231,6 +284,18 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       if (!call) return;
       Object.assign(call, structuredClone(patch));
       return structuredClone(call);
+    },
+
+    async patchCall(id, patch) {
+      const call = byId.get(id);
+      if (!call) return;
+      Object.assign(call, structuredClone(patch));
+      return structuredClone(call);
+    },
+
+    async getCall(id) {
+      const call = byId.get(id);
+      return call && structuredClone(call);
     },
 
     async findCall(ref) {
@@ -357,7 +422,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       const cutoff = t - retention;
       let old = 0;
       while (old < calls.length && Date.parse(calls[old]!.at) < cutoff) old++;
-      for (const call of calls.splice(0, old)) if (call.ref) refs.delete(call.ref);
+      for (const call of calls.splice(0, old)) drop(call);
       for (const map of hours.values()) for (const hour of map.keys()) if (hour + HOUR < cutoff) map.delete(hour);
     },
 

@@ -53,6 +53,8 @@ export async function connectRedis(url: string, connectTimeout = 5000): Promise<
   return client;
 }
 
+const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
+
 const pairs = (list: string[] | null): Record<string, string> => {
   const out: Record<string, string> = {};
   for (let i = 0; list && i < list.length; i += 2) out[list[i]!] = list[i + 1]!;
@@ -82,6 +84,9 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     vitals: (site: string, name: string) => `${prefix}vitals:${site}:${name}`,
     salt: `${prefix}salt`,
     visitor: (site: string, id: string) => `${prefix}visitor:${site}:${id}`,
+    sessionCalls: (session: string) => `${prefix}scalls:${session}`,
+    taps: (session: string) => `${prefix}taps:${session}`,
+    outbox: `${prefix}outbox`,
     /** Written with the pools: without it, Redis lost them (it restarted without its data, or was flushed). */
     marker: `${prefix}pools`,
   };
@@ -90,6 +95,8 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     return Number(s) * 1000 + Math.floor(Number(us) / 1000) + skew();
   };
   const toSession = (hash: Record<string, string>): Session => ({
+    ...(hash.consent && { consent: JSON.parse(hash.consent) }),
+    ...(hash.ga && { ga: JSON.parse(hash.ga) }),
     id: hash.id!,
     site: hash.site!,
     visitor: hash.visitor ?? null,
@@ -175,6 +182,8 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
         leased.numbers[target] = number;
         leased.pools[number] = pool;
       });
+      // Consent and analytics ids ride along with the session hash (its expiry is the script's).
+      if (session.consent || session.ga) await client.hset(k.session(session.id), { ...(session.consent && { consent: JSON.stringify(session.consent) }), ...(session.ga && { ga: JSON.stringify(session.ga) }) });
       return { session: leased, exhausted };
     },
 
@@ -183,7 +192,56 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     },
 
     async release(id, { keep, sites = [] }) {
-      return touched(await client.csTouch(k.session(id), skew(), -1, keep, prefix, id, ...sites));
+      const result = touched(await client.csTouch(k.session(id), skew(), -1, keep, prefix, id, ...sites));
+      // touch.lua forgot the session's click ids, landing page and referrer: its calls forget them too.
+      if (typeof result == 'object') await changeCalls(id, (call) => void (call.source &&= blank(call.source)));
+      return result;
+    },
+
+    async patchVisit(id, { consent, forget }) {
+      const hash = await client.hgetall(k.session(id));
+      if (!hash.until) return;
+      const session = toSession({ ...hash, id });
+      if (consent) session.consent = { ...session.consent, ...consent };
+      if (forget) session.source = blank(session.source);
+      await client.hset(k.session(id), { ...(session.consent && { consent: JSON.stringify(session.consent) }), source: JSON.stringify(session.source) });
+      await changeCalls(id, (call) => {
+        if (consent) call.consent = { ...call.consent, ...consent };
+        if (forget && call.source) call.source = blank(call.source);
+      });
+      return session;
+    },
+
+    async tap(id, number) {
+      const ttl = await client.pttl(k.session(id));
+      if (ttl <= 0) return false;
+      const added = await client.sadd(k.taps(id), number);
+      await client.pexpire(k.taps(id), ttl);
+      return added == 1;
+    },
+
+    async schedule(id, due) {
+      await client.zadd(k.outbox, due, id);
+    },
+
+    async due(t, limit) {
+      const ids = await client.zrangebyscore(k.outbox, '-inf', t - skew(), 'LIMIT', 0, limit);
+      const out: string[] = [];
+      // ZREM answers 1 to one process only: each is taken once, whatever the number of processes.
+      for (const id of ids) if ((await client.zrem(k.outbox, id)) == 1) out.push(id);
+      return out;
+    },
+
+    async patchCall(id, patch) {
+      const [call] = await readCalls([id]);
+      if (!call) return;
+      const next = { ...call, ...patch };
+      await client.hset(k.call, id, JSON.stringify(next));
+      return next;
+    },
+
+    async getCall(id) {
+      return (await readCalls([id]))[0];
     },
 
     async getSession(id) {
@@ -209,6 +267,8 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
       const multi = client.multi().hset(k.call, call.id, JSON.stringify(call)).zadd(k.calls(), String(at), call.id);
       if (call.site) multi.zadd(k.calls(call.site), String(at), call.id).sadd(k.sites, call.site);
       if (call.ref) multi.hset(k.ref, call.ref, call.id);
+      // The session's calls, kept as long as calls are (the sweep drops them by age).
+      if (call.session) multi.sadd(k.sessionCalls(call.session), call.id).expire(k.sessionCalls(call.session), 400 * 86_400);
       await multi.exec();
       // Bounded whatever the retention: the oldest go first.
       const over = (await client.zcard(k.calls())) - MAX_CALLS;
@@ -339,14 +399,24 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     },
   };
 
+  /** Applies `change` to a session's calls. */
+  async function changeCalls(session: string, change: (call: Call) => void): Promise<void> {
+    const calls = await readCalls(await client.smembers(k.sessionCalls(session)));
+    if (!calls.length) return;
+    for (const call of calls) change(call);
+    await client.hset(k.call, Object.fromEntries(calls.map((call) => [call.id, JSON.stringify(call)])));
+  }
+
   /** Deletes calls by id, everywhere they are listed. */
   async function drop(ids: string[]): Promise<void> {
     if (!ids.length) return;
     const calls = await readCalls(ids);
     const multi = client.multi().hdel(k.call, ...ids).zrem(k.calls(), ...ids);
+    multi.zrem(k.outbox, ...ids);
     for (const call of calls) {
       if (call.site) multi.zrem(k.calls(call.site), call.id);
       if (call.ref) multi.hdel(k.ref, call.ref);
+      if (call.session) multi.srem(k.sessionCalls(call.session), call.id);
     }
     await multi.exec();
   }

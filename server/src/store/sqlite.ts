@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import type LibsqlDatabase from 'libsql';
-import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched, type Visit } from './store.js';
 
 type Database = LibsqlDatabase.Database;
 const require = createRequire(import.meta.url);
@@ -64,6 +64,14 @@ export const MIGRATIONS: string[] = [
   // 2: visitors' sources under the pool's first-party cookie.
   `CREATE TABLE visitors (site TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (site, id)) WITHOUT ROWID;
    CREATE INDEX visitors_until ON visitors (until);`,
+  // 3: a visit's consent, analytics ids and taps; calls found by their session (consent changes and withdrawals
+  // reach them); the schedule of GA4 events.
+  `ALTER TABLE sessions ADD COLUMN visit TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE calls ADD COLUMN session TEXT;
+   UPDATE calls SET session = json_extract(data, '$.session');
+   CREATE INDEX calls_session ON calls (session);
+   CREATE TABLE outbox (id TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX outbox_due ON outbox (due);`,
 ];
 
 /** The counters' row of a site's totals. */
@@ -149,14 +157,20 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     free: q<{ number: string; until: number }>('SELECT number, until FROM numbers WHERE pool = ? ORDER BY until, seq LIMIT 1'),
     hold: q('UPDATE numbers SET until = ?, seq = ? WHERE number = ? AND pool = ?'),
     live: q<{ n: number; first: number | null }>('SELECT count(*) AS n, min(until) AS first FROM sessions WHERE site = ? AND ip = ? AND until > ?'),
-    addSession: q('INSERT INTO sessions (id, site, visitor, source, numbers, pools, created, until, ip, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    addSession: q('INSERT INTO sessions (id, site, visitor, source, numbers, pools, created, until, ip, expires, visit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    setVisit: q('UPDATE sessions SET visit = ?, source = ? WHERE id = ?'),
+    sessionCalls: q<{ id: string; data: string }>('SELECT id, data FROM calls WHERE session = ?'),
+    callById: q<{ data: string }>('SELECT data FROM calls WHERE id = ?'),
+    schedule: q('INSERT INTO outbox (id, due) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET due = excluded.due'),
+    due: q<{ id: string }>('SELECT id FROM outbox WHERE due <= ? ORDER BY due LIMIT ?'),
+    unschedule: q('DELETE FROM outbox WHERE id = ?'),
     session: q<Row>('SELECT * FROM sessions WHERE id = ?'),
     touch: q('UPDATE sessions SET until = ?, expires = ? WHERE id = ?'),
     forget: q('UPDATE sessions SET visitor = NULL, source = ? WHERE id = ?'),
     addHolding: q('INSERT OR IGNORE INTO holdings (number, start, session) VALUES (?, ?, ?)'),
     holding: q<{ session: string }>('SELECT session FROM holdings WHERE number = ? AND start <= ? ORDER BY start DESC LIMIT 1'),
     busy: q<{ n: number }>('SELECT count(*) AS n FROM numbers WHERE pool = ? AND until > ?'),
-    addCall: q('INSERT INTO calls (id, at, site, ref, data) VALUES (?, ?, ?, ?, ?)'),
+    addCall: q('INSERT INTO calls (id, at, site, ref, data, session) VALUES (?, ?, ?, ?, ?, ?)'),
     callByRef: q<{ id: string; data: string }>('SELECT id, data FROM calls WHERE ref = ?'),
     setCall: q('UPDATE calls SET data = ? WHERE id = ?'),
     callsOf: q<{ data: string }>('SELECT data FROM calls WHERE site = ? AND at >= ? ORDER BY at DESC, rowid DESC LIMIT ?'),
@@ -183,6 +197,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     dropSession: q('DELETE FROM sessions WHERE id = ?'),
     dropHoldings: q('DELETE FROM holdings WHERE session = ?'),
     dropCalls: q('DELETE FROM calls WHERE at < ?'),
+    dropOutbox: q('DELETE FROM outbox WHERE id IN (SELECT id FROM calls WHERE at < ?)'),
     dropHours: q('DELETE FROM counters WHERE hour >= 0 AND hour < ?'),
   };
 
@@ -268,7 +283,18 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     created: row.created,
     until: row.until,
     ip: row.ip,
+    ...(JSON.parse(row.visit || '{}') as Visit),
   });
+
+  /** Applies `change` to a session's calls (JSON in the data column). */
+  const changeCalls = (session: string, change: (call: Call) => void): void => {
+    for (const row of sql.sessionCalls.all(session)) {
+      const call = readCall(row.data);
+      change(call);
+      sql.setCall.run(JSON.stringify(call), row.id);
+    }
+  };
+  const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
 
   /** Renews or ends a live session: its numbers are held until `until(now)`. */
   const touch = (id: string, sites: string[] | undefined, until: (t: number) => number, keep: number, release: boolean): Touched => {
@@ -281,8 +307,9 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     sql.touch.run(next, next + keep, id);
     for (const [number, pool] of Object.entries(JSON.parse(row.pools) as Record<string, string>)) sql.hold.run(next, nextSeq(), number, pool);
     if (release) {
-      // Consent withdrawn: the pool forgets who it was (visitor id, click ids, landing page, referrer).
-      sql.forget.run(JSON.stringify({ ...JSON.parse(row.source), clickIds: {}, landingPage: '', referrer: '' }), id);
+      // Consent withdrawn: the pool forgets who it was (visitor id, click ids, landing page, referrer), in its calls too.
+      sql.forget.run(JSON.stringify(blank(JSON.parse(row.source))), id);
+      changeCalls(id, (call) => void (call.source &&= blank(call.source)));
     }
     return { site: row.site, until: next };
   };
@@ -358,6 +385,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
           session.until,
           session.ip,
           session.until + keep,
+          JSON.stringify({ ...(input.consent && { consent: input.consent }), ...(input.ga && { ga: input.ga }) }),
         );
         return { session, exhausted };
       });
@@ -394,7 +422,65 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     },
 
     async addCall(call) {
-      return write(() => void sql.addCall.run(call.id, Date.parse(call.at), call.site ?? null, call.ref ?? null, JSON.stringify(call)));
+      return write(() => void sql.addCall.run(call.id, Date.parse(call.at), call.site ?? null, call.ref ?? null, JSON.stringify(call), call.session ?? null));
+    },
+
+    async patchCall(id, patch) {
+      return write(() => {
+        const row = sql.callById.get(id);
+        if (!row) return;
+        const call = { ...readCall(row.data), ...patch };
+        sql.setCall.run(JSON.stringify(call), id);
+        return call;
+      });
+    },
+
+    async getCall(id) {
+      return read(() => {
+        const row = sql.callById.get(id);
+        return row && readCall(row.data);
+      });
+    },
+
+    async patchVisit(id, { consent, forget }) {
+      return write(() => {
+        const row = sql.session.get(id);
+        if (!row) return;
+        const session = toSession(row);
+        if (consent) session.consent = { ...session.consent, ...consent };
+        if (forget) session.source = blank(session.source);
+        const { consent: c, ga, taps } = session;
+        sql.setVisit.run(JSON.stringify({ consent: c, ga, taps }), JSON.stringify(session.source), id);
+        changeCalls(id, (call) => {
+          if (consent) call.consent = { ...call.consent, ...consent };
+          if (forget && call.source) call.source = blank(call.source);
+        });
+        return session;
+      });
+    },
+
+    async tap(id, number) {
+      return write(() => {
+        const row = sql.session.get(id);
+        if (!row) return false;
+        const session = toSession(row);
+        if (session.taps?.includes(number)) return false;
+        const { consent, ga } = session;
+        sql.setVisit.run(JSON.stringify({ consent, ga, taps: [...(session.taps ?? []), number] }), row.source, id);
+        return true;
+      });
+    },
+
+    async schedule(id, due) {
+      return write(() => void sql.schedule.run(id, due));
+    },
+
+    async due(t, limit) {
+      return write(() => {
+        const ids = sql.due.all(t, limit).map((row) => row.id);
+        for (const id of ids) sql.unschedule.run(id);
+        return ids;
+      });
     },
 
     async updateCall(ref, patch) {
@@ -509,6 +595,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
           sql.dropSession.run(id);
         }
         const cutoff = t - retention;
+        sql.dropOutbox.run(cutoff);
         sql.dropCalls.run(cutoff);
         sql.dropVisitors.run(t);
         sql.dropHours.run(cutoff - HOUR);
@@ -557,4 +644,5 @@ interface Row {
   created: number;
   until: number;
   ip: string;
+  visit: string;
 }

@@ -41,8 +41,38 @@ export function cleanSource(raw: unknown): Source {
   return { channel: '', source: '', medium: '', referrer: '', landingPage: '', ...out } as Source;
 }
 
+/** A consent signal, as Google Consent Mode writes it. */
+export type Signal = 'granted' | 'denied';
+/** Google Consent Mode's four signals, as the page last said them (a signal never said is absent). */
+export interface Consent {
+  ad_storage?: Signal;
+  analytics_storage?: Signal;
+  ad_user_data?: Signal;
+  ad_personalization?: Signal;
+}
+export const SIGNALS = ['ad_storage', 'analytics_storage', 'ad_user_data', 'ad_personalization'] as const;
+/** A Consent with the four names and two values only. */
+export const cleanConsent = (raw: unknown): Consent => {
+  const given = (raw && typeof raw == 'object' ? raw : {}) as Record<string, unknown>;
+  return Object.fromEntries(SIGNALS.filter((name) => given[name] == 'granted' || given[name] == 'denied').map((name) => [name, given[name]])) as Consent;
+};
+
+/** Google Analytics' ids of the visit, read from its cookies (with analytics_storage granted). */
+export interface Analytics {
+  clientId: string;
+  sessionId?: string;
+}
+
+/** What a visit said and did besides its source: consent, analytics ids, the numbers it tapped. */
+export interface Visit {
+  consent?: Consent;
+  ga?: Analytics;
+  /** Numbers tapped (tel:/sms:), each counted once. */
+  taps?: string[];
+}
+
 /** A visit's lease. */
-export interface Session {
+export interface Session extends Visit {
   id: string;
   site: string;
   /** The visitor id the SDK sent; null without one (Global Privacy Control) or after consent was withdrawn. */
@@ -60,6 +90,15 @@ export interface Session {
   ip: string;
 }
 
+/** Where a GA4 event for a call is: waiting (retried with backoff), on its way, delivered, or given up after 72 h. */
+export interface Delivery {
+  state: 'pending' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  /** ISO time of the last change. */
+  at: string;
+  error?: string;
+}
+
 export interface Call {
   id: string;
   to: string;
@@ -74,11 +113,22 @@ export interface Call {
   status?: string;
   /** The provider's id of the call (Twilio's CallSid). */
   ref?: string;
+  /** The last status callback's sequence number: an older one never overrides it. */
+  seq?: number;
+  /** How the dialled business line answered (Twilio's <Dial action>: DialCallStatus, DialCallDuration seconds). */
+  dial?: { status: string; duration?: number };
+  /** For other telephony (POST /v1/calls): the business line answered. */
+  answered?: boolean;
+  /** The visit's consent and analytics ids when the call came, kept up to date with the visit's. */
+  consent?: Consent;
+  ga?: Analytics;
+  /** The GA4 event for this call. */
+  ga4?: Delivery;
 }
 
 /** What a new lease asks for: the session without its numbers, and per site number the pool to take one from. */
 export interface LeaseInput {
-  session: Pick<Session, 'id' | 'site' | 'visitor' | 'source' | 'ip'>;
+  session: Pick<Session, 'id' | 'site' | 'visitor' | 'source' | 'ip' | 'consent' | 'ga'>;
   picks: { target: string; pool: string }[];
   /** ms a new lease holds its numbers before its first heartbeat. */
   claim: number;
@@ -129,6 +179,20 @@ export interface Store {
   addCall(call: Call): Promise<void>;
   /** Merges `patch` into the call with this provider reference; undefined when there is none. */
   updateCall(ref: string, patch: Partial<Call>): Promise<Call | undefined>;
+  /** The same, by the call's own id. */
+  patchCall(id: string, patch: Partial<Call>): Promise<Call | undefined>;
+  getCall(id: string): Promise<Call | undefined>;
+  /**
+   * Changes a visit and every call attributed to it: `consent` is merged into theirs; `forget` removes the click
+   * ids, landing page and referrer (consent withdrawn). Undefined when the session is unknown.
+   */
+  patchVisit(session: string, change: { consent?: Consent; forget?: boolean }): Promise<Session | undefined>;
+  /** Records a tap on `number` in the session: true the first time, false after (or for no session). */
+  tap(session: string, number: string): Promise<boolean>;
+  /** Puts a call's GA4 event on the schedule at `due` (ms), replacing an earlier time. */
+  schedule(id: string, due: number): Promise<void>;
+  /** Takes the calls whose GA4 event is due by `now`, at most `limit`: each is taken by one process only. */
+  due(now: number, limit: number): Promise<string[]>;
   findCall(ref: string): Promise<Call | undefined>;
   /** Calls, newest first: of one site, at or after `since` (ms). */
   listCalls(query: { site?: string; since?: number; limit: number }): Promise<Call[]>;
