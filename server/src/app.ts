@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Redis } from 'ioredis';
 import type { PoolConfig } from './config.js';
 import { clientKey, maskIp } from './net.js';
+import { createGa4, type Ga4 } from './ga4.js';
 import { createPool, type PoolLogic } from './pool.js';
 import calls from './routes/calls.js';
 import conversions from './routes/conversions.js';
@@ -35,6 +36,8 @@ declare module 'fastify' {
     publicOrigin: string | undefined;
     /** True once SIGTERM came: /ready says 503 so a load balancer stops sending requests. */
     stopping: boolean;
+    /** Answered calls into Google Analytics 4 (sites with `ga4`). */
+    ga4: Ga4;
   }
 }
 
@@ -51,6 +54,8 @@ export interface ServerOptions {
   publicUrl?: string;
   /** TWILIO_AUTH_TOKEN: verifies Twilio's webhooks; without it they are refused. */
   twilioAuthToken?: string;
+  /** Where GA4 events go (GA4_ENDPOINT): Google's Measurement Protocol unless a test names its stand-in. */
+  ga4Endpoint?: string;
   demo?: DemoOptions;
   /** pino options, or false for no logs. */
   logger?: FastifyServerOptions['logger'];
@@ -112,6 +117,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   fastify.decorate('publicUrl', options.publicUrl);
   fastify.decorate('publicOrigin', options.publicUrl ? new URL(options.publicUrl).origin : undefined);
   fastify.decorate('stopping', false);
+  const ga4 = createGa4({ config, store, log: fastify.log, endpoint: options.ga4Endpoint });
+  fastify.decorate('ga4', ga4);
+  fastify.addHook('onClose', async () => ga4.stop());
   addSchemas(fastify);
 
   // Hooks in callback style: they run on every request, and a promise each costs measurably.

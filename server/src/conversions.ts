@@ -1,6 +1,8 @@
-// Offline conversion files for the ad platforms: a call attributed to a visit with a click id becomes a row the
-// platform imports as a conversion of that click. Plain functions: the route (src/routes/conversions.ts) reads the
-// calls, these write the file.
+// Offline conversion files for the ad platforms: an answered call attributed to a visit becomes a row the platform
+// imports as a conversion of that visit's click, as EEA advertisers must send them (consent per row). Plain
+// functions: the route (src/routes/conversions.ts) reads the calls, these write the file.
+import { createHash } from 'node:crypto';
+import { CONVERSION, type SiteConfig } from './config.js';
 import type { Call } from './store/store.js';
 
 export type Provider = 'google_ads' | 'microsoft_ads';
@@ -11,16 +13,32 @@ export interface ConversionOptions {
   name: string;
   value: number;
   currency: string;
-  /** Calls shorter than this (seconds) are no conversion; a call without a duration yet counts as 0. */
+  /** Answered calls shorter than this (seconds) are no conversion. */
   minDuration: number;
-  /** `+hhmm` or an IANA time zone name: the file's `Parameters:TimeZone` and the zone its times are written in. */
+  /** `+hhmm` or an IANA time zone name: the zone the times are written in. */
   timeZone: string;
   /** Google: also clicks from iOS (gbraid, wbraid), in their own columns. Off unless asked for (`?braids=1`). */
   braids?: boolean;
+  /** The site's visitors are in the EEA: a row needs ad_user_data granted (else: a row unless it was denied). */
+  eea: boolean;
+  /** Enhanced conversions for leads: the caller's number, hashed, in its own column (with ad_user_data granted). */
+  hashedPhone: boolean;
 }
 
 /** A click id as the platforms issue them (base64url-ish); anything else (a formula, a comma) is no click id. */
 const CLICK_ID = /^\w[\w-]{0,299}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** The shortest answered call of a site that counts (seconds). */
+export const minDurationOf = (site: SiteConfig | undefined): number => site?.conversion?.minDuration ?? CONVERSION.minDuration;
+
+/**
+ * How long the business line talked to the caller (seconds), when it answered: Twilio's <Dial action> says whether
+ * (DialCallStatus completed) and how long; other telephony says `answered` with the call's duration. Undefined for
+ * a call that was not answered, or is still ringing.
+ */
+export const answered = (call: Call): number | undefined =>
+  call.dial ? (/^(completed|answered)$/.test(call.dial.status) ? (call.dial.duration ?? call.duration ?? 0) : undefined) : call.answered ? (call.duration ?? 0) : undefined;
 
 /** A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @ cannot start a formula. */
 const field = (value: string | number): string => {
@@ -34,13 +52,8 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /** One formatter per zone, made once: a file of 100,000 rows must not make 100,000 of them. */
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-/** `yyyy-MM-dd HH:mm:ss` of a moment, in a fixed offset (`+0130`) or an IANA zone. */
-export const formatTime = (at: number, timeZone: string): string => {
-  const offset = /^([+-])(\d\d)(\d\d)$/.exec(timeZone);
-  if (offset) {
-    const d = new Date(at + (offset[1] == '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000);
-    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  }
+/** The wall time of a moment in a zone, as the parts' numbers. */
+const wall = (at: number, timeZone: string): number[] => {
   let format = formats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -48,40 +61,98 @@ export const formatTime = (at: number, timeZone: string): string => {
   }
   const parts: Record<string, string> = {};
   for (const part of format.formatToParts(at)) parts[part.type] = part.value;
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+  return [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second].map(Number);
 };
+
+/** The offset of a zone at a moment (minutes east of UTC): a fixed `+hhmm`, or an IANA zone's at that instant. */
+export const offsetAt = (at: number, timeZone: string): number => {
+  const fixed = /^([+-])(\d\d)(\d\d)$/.exec(timeZone);
+  if (fixed) return (fixed[1] == '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
+  const [y, mo, d, h, mi, s] = wall(at, timeZone);
+  return Math.round((Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - Math.floor(at / 1000) * 1000) / 60_000);
+};
+
+/** `yyyy-MM-dd HH:mm:ss` of a moment, in a fixed offset (`+0130`) or an IANA zone. */
+export const formatTime = (at: number, timeZone: string): string => {
+  const d = new Date(at + offsetAt(at, timeZone) * 60_000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+};
+
+/**
+ * `yyyy-MM-dd HH:mm:ss+hh:mm`: the wall time in the zone with that moment's own offset, so that the repeated hour
+ * of a clock change keeps two calls an hour apart, and no row can land before its click.
+ */
+export const formatTimeWithOffset = (at: number, timeZone: string): string => {
+  const offset = offsetAt(at, timeZone);
+  return `${formatTime(at, timeZone)}${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+};
+
+/** A zone as Microsoft's file takes it, `+hhmm` only: a site's named zone is written in UTC there. */
+const microsoftZone = (timeZone: string): string => (/^[+-]\d{4}$/.test(timeZone) ? timeZone : '+0000');
+
+/** Google's normalisation of a phone number for hashing: E.164, then SHA-256, lowercase hex. */
+export const hashPhone = (number: string): string => createHash('sha256').update(number).digest('hex');
+
+const CONSENT = { granted: 'Granted', denied: 'Denied' } as const;
 
 /**
  * The import file of one provider, as a header and a function from a call to its row (undefined for a call that is
  * no conversion), so a file of any length is written one batch of calls at a time. Lines end in CRLF.
  *
- * Google Ads, "Import conversions from ad clicks into Google Ads" (https://support.google.com/google-ads/answer/7014069),
- * template "Conversions from clicks": a first line `Parameters:TimeZone=…`, then the header
- * `Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency`, times as
- * `yyyy-MM-dd HH:mm:ss` in that zone. The header is fixed, so a scheduled upload that works keeps working: clicks
- * from iOS 14+ carry no gclid but a `gbraid` (app) or `wbraid` (web), and those rows (under Google's `GBRAID` and
- * `WBRAID` columns, one click id per row) come only when asked for, since their file import is not assured.
+ * A row is an answered call (the business line picked up: Twilio's <Dial action> result) of at least `minDuration`
+ * seconds, attributed to a visit, with the visit's click id, and consented: in the EEA (Google's EU user consent
+ * policy, and a missing signal counts as not consented) only with ad_user_data granted; elsewhere unless it was
+ * denied. A call still ringing, missed, or busy is never a row: the platforms cannot take an import back.
  *
- * Microsoft Advertising's offline conversion import takes the same layout with `Microsoft Click ID` (the msclkid) as
- * the click id column; the fields are those of its Offline Conversion record
- * (https://learn.microsoft.com/en-us/advertising/bulk-service/offline-conversion: Microsoft Click Id, Conversion
- * Name, Conversion Time, Conversion Value, Conversion Currency Code), named as its upload template names them.
+ * Google Ads, "Import conversions from ad clicks into Google Ads" (https://support.google.com/google-ads/answer/7014069):
+ * a fixed header, so a scheduled upload that works keeps working: `Google Click ID`, `Conversion Name`,
+ * `Conversion Time`, `Conversion Value`, `Conversion Currency`, then the consent of the row, `Ad User Data` and
+ * `Ad Personalization` (`Granted` / `Denied`), and with enhanced conversions for leads `Phone Number` (SHA-256 of the
+ * caller's E.164 number; then a call without a click id is a row too). Each time carries its own offset
+ * (`2026-10-25 01:29:35+01:00`), right on both sides of a clock change. Clicks from iOS 14+ carry a `gbraid` or
+ * `wbraid` instead of a gclid: their rows, under Google's `GBRAID` and `WBRAID` columns, only when asked for, as
+ * their file import is not assured (the Google Ads API or Data Manager takes them).
+ *
+ * Microsoft Advertising's offline conversion import (https://learn.microsoft.com/en-us/advertising/bulk-service/offline-conversion):
+ * `Parameters:TimeZone=` takes an offset only (`+0100`), so a site whose zone is a name gets its file in UTC
+ * (`+0000`); `Microsoft Click ID` (the msclkid), the same conversion columns, and `Hashed Phone Number`.
  */
 export function conversionWriter(options: ConversionOptions): { header: string; row(call: Call): string | undefined } {
   const google = options.provider == 'google_ads';
   const braids = google && !!options.braids;
   const ids = google ? (braids ? ['gclid', 'gbraid', 'wbraid'] : ['gclid']) : ['msclkid'];
-  const columns = google ? (braids ? ['Google Click ID', 'GBRAID', 'WBRAID'] : ['Google Click ID']) : ['Microsoft Click ID'];
-  const tail = `,${field(options.name)},`;
-  const after = `,${field(options.value)},${field(options.currency)}\r\n`;
+  const zone = google ? options.timeZone : microsoftZone(options.timeZone);
+  const columns = [
+    ...(google ? (braids ? ['Google Click ID', 'GBRAID', 'WBRAID'] : ['Google Click ID']) : ['Microsoft Click ID']),
+    'Conversion Name',
+    'Conversion Time',
+    'Conversion Value',
+    'Conversion Currency',
+    ...(google ? ['Ad User Data', 'Ad Personalization'] : []),
+    ...(options.hashedPhone ? [google ? 'Phone Number' : 'Hashed Phone Number'] : []),
+  ];
+  const name = field(options.name);
+  const worth = `${field(options.value)},${field(options.currency)}`;
   return {
-    header: `Parameters:TimeZone=${options.timeZone}\r\n${[...columns, 'Conversion Name', 'Conversion Time', 'Conversion Value', 'Conversion Currency'].join(',')}\r\n`,
+    header: `${google ? '' : `Parameters:TimeZone=${zone}\r\n`}${columns.join(',')}\r\n`,
     row(call) {
-      if (!call.session || (call.duration ?? 0) < options.minDuration) return;
+      if (!call.session || (answered(call) ?? -1) < options.minDuration) return;
+      const userData = call.consent?.ad_user_data;
+      if (options.eea ? userData != 'granted' : userData == 'denied') return;
       const clickIds = call.source?.clickIds ?? {};
-      const id = ids.find((name) => CLICK_ID.test(clickIds[name] ?? ''));
-      if (!id) return;
-      return ids.map((name) => (name == id ? clickIds[name]! : '')).join(',') + tail + formatTime(Date.parse(call.at), options.timeZone) + after;
+      const id = ids.find((key) => CLICK_ID.test(clickIds[key] ?? ''));
+      const phone = options.hashedPhone && userData == 'granted' && call.from && E164.test(call.from) ? hashPhone(call.from) : '';
+      if (!id && !phone) return;
+      const at = Date.parse(call.at);
+      const cells = [
+        ids.map((key) => (key == id ? clickIds[key]! : '')).join(','),
+        name,
+        google ? formatTimeWithOffset(at, zone) : formatTime(at, zone),
+        worth,
+        ...(google ? [CONSENT[userData!] ?? '', CONSENT[call.consent?.ad_personalization!] ?? ''] : []),
+        ...(options.hashedPhone ? [phone] : []),
+      ];
+      return `${cells.join(',')}\r\n`;
     },
   };
 }

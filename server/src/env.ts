@@ -14,6 +14,7 @@ export const ENVIRONMENT = {
   TRUST_PROXY: { default: '', what: 'which proxies\' `X-Forwarded-For` to believe: a hop count, or addresses/CIDRs, comma-separated' },
   PUBLIC_URL: { default: '', what: 'the server\'s public URL behind a proxy: its origin is the server\'s own for CORS, and Twilio signs it' },
   TWILIO_AUTH_TOKEN: { default: '', what: 'verifies Twilio\'s webhooks (needs `PUBLIC_URL`); without it they are refused' },
+  GA4_ENDPOINT: { default: 'https://www.google-analytics.com/mp/collect', what: 'where GA4 events go (the Measurement Protocol); tests point it at a stand-in' },
   DEMO: { default: '', what: '`1`: make an admin token when none is set and hand it to the demo\'s pages (`npm start`)' },
   STATIC: { default: '', what: 'files to serve too, as `prefix=dir,prefix=dir` (the demo serves its site and the SDK this way)' },
   LOG: { default: 'json', what: '`json` (pino\'s JSON lines) or `short` (a line of text per lease, release, call and error)' },
@@ -35,6 +36,7 @@ export interface Settings {
   trustProxy: false | number | string[];
   publicUrl?: string;
   twilioAuthToken?: string;
+  ga4Endpoint: string;
   demo: boolean;
   statics: [prefix: string, dir: string][];
   log: 'json' | 'short';
@@ -60,6 +62,7 @@ export function readSettings(env: Record<string, string | undefined> = process.e
   const publicUrl = get('PUBLIC_URL') || undefined;
   if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) fail('PUBLIC_URL', 'an http(s) URL, e.g. https://pool.example.com');
   if (get('TWILIO_AUTH_TOKEN') && !publicUrl) fail('TWILIO_AUTH_TOKEN', 'it needs PUBLIC_URL too (https://pool.example.com): Twilio signs the public URL of each webhook, which is never taken from the request');
+  if (!/^https?:\/\/[^/]/.test(get('GA4_ENDPOINT'))) fail('GA4_ENDPOINT', 'an http(s) URL');
   const redisUrl = get('REDIS_URL') || undefined;
   const store = (env.STORE || (redisUrl ? 'redis' : 'sqlite')) as Settings['store'];
   if (!['sqlite', 'redis', 'memory'].includes(store)) fail('STORE', 'sqlite, redis or memory');
@@ -87,6 +90,7 @@ export function readSettings(env: Record<string, string | undefined> = process.e
     trustProxy: trustProxy(get('TRUST_PROXY'), fail),
     publicUrl,
     twilioAuthToken: get('TWILIO_AUTH_TOKEN') || undefined,
+    ga4Endpoint: get('GA4_ENDPOINT'),
     demo: get('DEMO') == '1',
     statics,
     log,

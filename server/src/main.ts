@@ -81,6 +81,7 @@ export async function runServer(settings: Settings): Promise<void> {
     trustProxy: settings.trustProxy as ServerOptions['trustProxy'],
     publicUrl: settings.publicUrl,
     twilioAuthToken: settings.twilioAuthToken,
+    ga4Endpoint: settings.ga4Endpoint,
     logger: { level: settings.logLevel, ...(settings.log == 'short' && { stream: shortLines }) },
     // The demo's token goes to its pages only on a server this machine alone can reach.
     demo: settings.demo || settings.statics.length ? { statics: settings.statics, shareToken: settings.demo && !settings.adminToken && isLoopbackHost(settings.host) } : undefined,

@@ -106,7 +106,7 @@ describe('fuzzed requests', () => {
           const params = { CallSid: `CA${number.slice(1)}`, To: number, From: '+447700900123' };
           const url = `${PUBLIC}/v1/telephony/twilio/voice`;
           const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSign('fuzz-twilio-token', url, params) }, body: new URLSearchParams(params) });
-          expect([res.status, await res.text()]).toEqual([200, `<Response><Dial callerId="${number}">${target}</Dial></Response>`]);
+          expect([res.status, await res.text()]).toEqual([200, `<Response><Dial action="${PUBLIC}/v1/telephony/twilio/dial" callerId="${number}">${target}</Dial></Response>`]);
         }
       }
     }

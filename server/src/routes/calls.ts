@@ -18,14 +18,15 @@ export default async function calls(fastify: FastifyInstance): Promise<void> {
     async (request) => pool.listCalls({ site: request.query.site, limit: Math.min(Number(request.query.limit ?? 200), 1000) }),
   );
 
-  fastify.post<{ Body: { to: string; from?: string; at?: string; duration?: number; status?: string } }>(
+  fastify.post<{ Body: { to: string; from?: string; at?: string; duration?: number; status?: string; answered?: boolean } }>(
     '/calls',
     { schema: { body: ref('CallRequest'), response: { 201: ref('Call'), '4xx': ref('Error') } } },
     async (request, reply) => {
       const { at, ...rest } = request.body;
       const call = await pool.recordCall({ ...rest, ...(at && { at: Date.parse(at) }) });
       request.log.info({ reqId: request.id, site: call.site, channel: call.source?.channel, attributed: !!call.session }, 'call');
-      return reply.code(201).send(call);
+      await fastify.ga4.consider(call);
+      return reply.code(201).send((await fastify.store.getCall(call.id)) ?? call);
     },
   );
 }

@@ -2,8 +2,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { CONVERSION } from '../config.js';
-import { conversionWriter, type Provider } from '../conversions.js';
-import { adminOnly, SITE } from './auth.js';
+import { conversionWriter, minDurationOf, type Provider } from '../conversions.js';
+import { adminOrExport, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
 
 const DAY = 86_400_000;
@@ -19,7 +19,8 @@ interface Query {
 
 export default async function conversions(fastify: FastifyInstance): Promise<void> {
   const { pool, store } = fastify;
-  fastify.addHook('onRequest', adminOnly(fastify));
+  // The admin token, or the site's read-only export credential as HTTP Basic (Google Ads' scheduled uploads).
+  fastify.addHook('onRequest', adminOrExport(fastify));
 
   fastify.get<{ Querystring: Query }>(
     '/conversions.csv',
@@ -51,9 +52,11 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
         ...conversion,
         provider,
         name: name ?? conversion!.name,
-        minDuration: Number(minDuration ?? 0),
+        minDuration: minDuration != null ? Number(minDuration) : minDurationOf(site),
         timeZone: site.timeZone ?? '+0000',
         braids: braids == '1',
+        eea: site.eea ?? true,
+        hashedPhone: conversion?.hashedPhone ?? false,
       });
       // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back), read and
       // written a batch at a time: other requests are answered between batches, and memory stays flat.

@@ -15,6 +15,8 @@ export interface TelephonyOptions {
 type Form = Record<string, string | string[]>;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
+/** Twilio's final call statuses: after one, a status callback changes nothing. */
+const FINAL = /^(completed|busy|no-answer|failed|canceled)$/;
 const xml = (body: string) => `<Response>${body}</Response>`;
 const escape = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -68,14 +70,50 @@ export default async function telephony(fastify: FastifyInstance, { twilioAuthTo
     } catch (e) {
       request.log.error({ reqId: request.id, err: { type: (e as Error).name, message: (e as Error).message } }, 'a call could not be recorded; it is forwarded anyway');
     }
-    return xml(target ? `<Dial callerId="${escape(to)}">${escape(target)}</Dial>` : '<Reject/>');
+    if (!target) return xml('<Reject/>');
+    // The business line sees the tracking number (it knows the call is tracked), or the caller's, as the site says.
+    const site = pool.siteOf(to);
+    const callerId = site && pool.sites.get(site)?.callerId == 'caller' && E164.test(from) ? from : to;
+    // When the dialled line hangs up, Twilio tells the action whether it answered and for how long.
+    return xml(`<Dial action="${escape(`${base}/v1/telephony/twilio/dial`)}" callerId="${escape(callerId)}">${escape(target)}</Dial>`);
   });
 
+  /** Twilio's <Dial action>: the business line's answer. Only answered calls become conversions. */
+  fastify.post<{ Body: Form }>('/twilio/dial', { config: { rateLimit: false } }, async (request, reply) => {
+    const sid = field(request.body, 'CallSid');
+    const status = field(request.body, 'DialCallStatus').slice(0, 32);
+    const duration = Number(field(request.body, 'DialCallDuration'));
+    reply.type('text/xml');
+    if (sid && status) {
+      const call = await fastify.store.updateCall(sid, { dial: { status, ...(Number.isInteger(duration) && duration >= 0 && { duration }) } });
+      if (call) await fastify.ga4.consider(call);
+    }
+    // The caller's leg ends with the dialled one.
+    return xml('');
+  });
+
+  /**
+   * Twilio's status callback: how the call stands. Never backwards: a callback with a lower SequenceNumber than the
+   * last one, or any after a final status, changes nothing, and a known duration is never erased.
+   */
   fastify.post<{ Body: Form }>('/twilio/status', { config: { rateLimit: false } }, async (request, reply) => {
     const sid = field(request.body, 'CallSid');
     const duration = Number(field(request.body, 'CallDuration'));
     const status = field(request.body, 'CallStatus').slice(0, 32);
-    if (sid) await fastify.store.updateCall(sid, { ...(status && { status }), ...(Number.isInteger(duration) && duration >= 0 && { duration }) });
+    const seq = Number(field(request.body, 'SequenceNumber'));
+    const call = sid ? await fastify.store.findCall(sid) : undefined;
+    if (!call) return reply.code(204).send();
+    const late = (Number.isInteger(seq) && call.seq != null && seq <= call.seq) || (FINAL.test(call.status ?? '') && !FINAL.test(status));
+    if (!late) {
+      const patch = {
+        ...(status && { status }),
+        ...(Number.isInteger(seq) && seq >= 0 && { seq }),
+        // A duration only grows: a late 0 never erases the 95 s a completed call lasted.
+        ...(Number.isInteger(duration) && duration > (call.duration ?? -1) && { duration }),
+      };
+      const updated = await fastify.store.updateCall(sid, patch);
+      if (updated) await fastify.ga4.consider(updated);
+    }
     return reply.code(204).send();
   });
 }
