@@ -160,7 +160,14 @@ export const CONFIG_SCHEMA = {
             properties: {
               measurementId: { type: 'string', pattern: '^G-[A-Z0-9]{4,20}$', description: 'the web data stream\'s measurement id (G-…)' },
               apiSecret: { type: 'string', minLength: 8, maxLength: 100, description: 'a Measurement Protocol API secret of that stream' },
-              eventName: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,39}$', default: GA4_EVENT, description: 'the event\'s name (default phone_call)' },
+              eventName: {
+                type: 'string',
+                // GA4 drops events named with its own prefixes or one of the names it collects itself.
+                pattern: '^(?!(firebase_|ga_|google_))[A-Za-z][A-Za-z0-9_]{0,39}$',
+                not: { enum: ['error', 'first_open', 'first_visit', 'in_app_purchase', 'screen_view', 'session_start', 'user_engagement', 'ad_click', 'ad_impression'] },
+                default: GA4_EVENT,
+                description: 'the event\'s name (default phone_call): letters, digits, _, not one GA4 keeps (session_start, google_…)',
+              },
             },
           },
           attributionDays: {

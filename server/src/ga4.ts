@@ -56,7 +56,11 @@ export function ga4Payload(call: Call, config: PoolConfig): { client_id: string;
   };
 }
 
-export function createGa4({ config, store, log, endpoint = GA4_COLLECT }: { config: PoolConfig; store: Store; log: FastifyBaseLogger; endpoint?: string }): Ga4 {
+/**
+ * The GA4 sender of a pool: `consider` schedules a call's event, a timer sends what is due every 5 s. `endpoint` is
+ * Google's collect URL unless a test gives its stand-in; `timeout` (ms) bounds one request.
+ */
+export function createGa4({ config, store, log, endpoint = GA4_COLLECT, timeout = TIMEOUT }: { config: PoolConfig; store: Store; log: FastifyBaseLogger; endpoint?: string; timeout?: number }): Ga4 {
   const sites = new Map(Object.entries(config.sites));
   const state = (delivery: Omit<Delivery, 'at'>, at: number): Delivery => ({ ...delivery, at: new Date(at).toISOString() });
 
@@ -69,7 +73,7 @@ export function createGa4({ config, store, log, endpoint = GA4_COLLECT }: { conf
     const { measurementId, apiSecret } = sites.get(call.site!)!.ga4!;
     const url = `${endpoint}?measurement_id=${encodeURIComponent(measurementId)}&api_secret=${encodeURIComponent(apiSecret)}`;
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ga4Payload(call, config)), signal: AbortSignal.timeout(TIMEOUT) });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ga4Payload(call, config)), signal: AbortSignal.timeout(timeout) });
       return response.ok ? undefined : `HTTP ${response.status}`;
     } catch (e) {
       return (e as Error).name == 'TimeoutError' ? 'timeout' : 'network';

@@ -225,7 +225,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     },
 
     async due(t, limit) {
-      const ids = await client.zrangebyscore(k.outbox, '-inf', t - skew(), 'LIMIT', 0, limit);
+      const ids = await client.zrangebyscore(k.outbox, '-inf', t, 'LIMIT', 0, limit);
       const out: string[] = [];
       // ZREM answers 1 to one process only: each is taken once, whatever the number of processes.
       for (const id of ids) if ((await client.zrem(k.outbox, id)) == 1) out.push(id);
