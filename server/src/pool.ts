@@ -213,12 +213,18 @@ export function createPool(config: PoolConfig, store: Store) {
     },
 
     /** A page event of a live or recent session. */
-    async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number; consent?: Consent }, allowed?: string[]) {
+    async event(id: string, event: { type: string; page: string; targets?: string[]; target?: string; name?: string; value?: number; consent?: Consent; ga?: Analytics }, allowed?: string[]) {
       const session = await store.getSession(id);
       if (!session) return 'unknown' as const;
       if (allowed && !allowed.includes(session.site)) return 'forbidden' as const;
-      // The page's consent changed: the session and its calls follow (a denial stops exports of them).
-      if (event.type == 'consent' && event.consent) await store.patchVisit(id, { consent: cleanConsent(event.consent) });
+      // The page's consent as it is now, and GA's ids learnt after the lease: the session and its calls follow (a
+      // denial stops exports of them; analytics_storage denied takes GA's ids away).
+      if (event.consent || event.ga) {
+        const consent = cleanConsent(event.consent);
+        const analytics = { ...session.consent, ...consent }.analytics_storage;
+        const ga = analytics != 'granted' ? (consent.analytics_storage == 'denied' ? null : undefined) : event.ga;
+        await store.patchVisit(id, { consent, ...(ga !== undefined && { ga }) });
+      }
       if (event.type == 'missing_target' && event.targets) {
         const known = event.targets.filter((t) => Object.hasOwn(sites.get(session.site)?.numbers ?? {}, t));
         if (known.length) await store.addMissing(session.site, event.page, known);

@@ -172,6 +172,27 @@ describe.each(stores)('GA4 with the %s store', (_, makeStore) => {
     await app.close();
   });
 
+  test("GA's ids learnt after the lease (a click event) reach the visit and its calls; analytics_storage denied, or a withdrawal, takes them away", async () => {
+    const { app, call, stored } = await setup();
+    // GA had not set its cookie when the lease was asked for: no ids with the lease.
+    const first = await call(90, { consent: GRANTED });
+    expect(first.ga).toBeUndefined();
+    const event = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: `/v1/sessions/${first.session}/events`, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ page: '/', ...payload }) });
+    expect((await event({ type: 'click', target: MAIN, consent: GRANTED, ga: GA })).statusCode).toBe(204);
+    expect((await stored(first.id)).ga).toEqual(GA);
+    await event({ type: 'consent', consent: { analytics_storage: 'denied' } });
+    expect((await stored(first.id)).ga).toBeUndefined();
+    // Ids sent without analytics_storage granted are not kept.
+    await event({ type: 'click', target: MAIN, ga: GA });
+    expect((await stored(first.id)).ga).toBeUndefined();
+    await event({ type: 'consent', consent: { analytics_storage: 'granted' }, ga: GA });
+    expect((await stored(first.id)).ga).toEqual(GA);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${first.session}` })).statusCode).toBe(204);
+    const forgotten = await stored(first.id);
+    expect([forgotten.ga, forgotten.source?.clickIds, forgotten.source?.landingPage, forgotten.source?.referrer]).toEqual([undefined, {}, '', '']);
+    await app.close();
+  });
+
   test('never twice: a crash after "sending" leaves it unsent, and two processes delivering at once send it once', async () => {
     const { app, clock, call, stored } = await setup();
     const crashed = await call(90);

@@ -6,7 +6,9 @@ import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { detectSource } from '../source/detectSource.js';
 import type { Channel, Rule, Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
-import { onConsentSignal } from '../storage/onConsentSignal.js';
+import type { Consent } from '../lease/protocol.js';
+import { getGaIds } from '../storage/getGaIds.js';
+import { allSignals, onConsentSignal, readSignals } from '../storage/onConsentSignal.js';
 import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
 import { e164, parsePhone } from '../swap/phone.js';
@@ -82,7 +84,11 @@ export interface Events extends LeaseEvents {
   click: ClickEvent;
 }
 
-export type ConsentState = 'granted' | 'denied' | boolean;
+/**
+ * Consent as a page says it: `'granted'` / `true` or `'denied'` / `false` for all of Google Consent Mode's four
+ * signals at once, or the signals one by one (`{ ad_storage: 'granted', ad_user_data: 'denied' }`).
+ */
+export type ConsentState = 'granted' | 'denied' | boolean | Consent;
 
 /** What callswap decided for this page view, for a debug view or a consent banner. */
 export interface Status {
@@ -97,6 +103,8 @@ export interface Status {
   found: string[];
   missing: string[];
   consent: boolean;
+  /** Google Consent Mode's signals as the page said them (the pool gets them too); an unsaid one is absent. */
+  signals: Consent;
   /**
    * The lease: its session, when it expires unless renewed, and the numbers it holds (a site number the pool had
    * no free number for is absent).
@@ -114,8 +122,9 @@ export interface Instance {
   /** Subscribes to an event (`swap`, `lease`, `expire`, `error`); returns the unsubscribe. */
   on<K extends keyof Events>(event: K, fn: (detail: Events[K]) => void): () => void;
   /**
-   * Grants or withdraws consent to store and send identifiers, in every open tab of the site. Withdrawing deletes
-   * what callswap stored and releases the lease at the pool.
+   * Grants or withdraws consent to store and send identifiers (`ad_storage`), in every open tab of the site.
+   * Withdrawing deletes what callswap stored and releases the lease at the pool. The other signals go to the pool,
+   * which exports a call to the ad platforms only as they allow.
    */
   setConsent(state: ConsentState): void;
   /** What callswap decided for this page view. */
@@ -225,11 +234,14 @@ export function init(config: Config): Instance {
   // Found by test-writing a cookie, so only once storing is allowed (a probe cookie is a write too).
   let cookieDomain: string | undefined;
   const domain = (): string | undefined => (cookieDomain ??= config.cookieDomain ?? findCookieDomain(location.hostname));
-  const debug = ok && (config.debug || /[?&]callswap_debug=1(&|$)/.test(location.search));
+  const debug = ok && (config.debug || /[?&]callswap_debug=1\b/.test(location.search));
   // A config the script tag refused (it warned): status() says why nothing happens.
   let lastError: Status['error'] = browser && !ok ? { code: 'config', message: lastInvalid } : undefined;
   let stopDebug: (() => void) | undefined;
   let stopSignals: (() => void) | undefined;
+  /** Google Consent Mode's signals as the page's tools and code said them. */
+  let signals: Consent = {};
+  let signalTimer: ReturnType<typeof setTimeout> | undefined;
   /** Consent is the visitor's: tabs of the site tell each other when it is granted or withdrawn. */
   let tabs: BroadcastChannel | undefined;
 
@@ -272,8 +284,9 @@ export function init(config: Config): Instance {
   /** A `callswap.<event>` for the page's dataLayer, when it has one and the config does not say no. */
   const push = (event: string, number: string, target: string): void => {
     const dataLayer = (window as { dataLayer?: unknown[] }).dataLayer;
-    const { channel, source: src, medium, campaign } = source;
-    if (config.dataLayer !== false && Array.isArray(dataLayer)) dataLayer.push({ event: 'callswap.' + event, callswap: { number, target, channel, source: src, medium, campaign } });
+    const { channel, source: src, medium, campaign, term } = source;
+    if (config.dataLayer !== false && Array.isArray(dataLayer))
+      dataLayer.push({ event: 'callswap.' + event, callswap: { number, target, channel, source: src, medium, campaign, term, session: lease?.session } });
   };
 
   /**
@@ -297,7 +310,7 @@ export function init(config: Config): Instance {
         const kind = /sms/i.test(link[1]!) ? 'sms' : 'tel';
         events.emit('click', { number, target, kind });
         push('click', number, target);
-        lease?.send('click', { target });
+        lease?.send('click', { target, ...more() });
         return;
       }
     }
@@ -324,6 +337,7 @@ export function init(config: Config): Instance {
         visit: visit.start,
         visitor: gpc ? null : (getVisitor() ?? null),
         timeout: config.timeout,
+        more,
         onNumbers: (pool) => show({ ...own, ...pool }),
         onEvent: (event, detail) => {
           if (event == 'error') {
@@ -356,6 +370,26 @@ export function init(config: Config): Instance {
         }),
       SETTLE,
     );
+  };
+
+  /**
+   * What the pool hears with the lease and the events: the consent signals, and GA's ids where analytics_storage
+   * is granted (never under Global Privacy Control). GA may set its cookie after the lease: a later event carries it.
+   */
+  const more = () => ({ consent: signals, ga: !gpc && signals.analytics_storage == 'granted' ? getGaIds() : undefined });
+
+  /**
+   * Signals said (by the page's consent tools, or its code when `decide`): kept, and told to the pool once they
+   * settle (a page's default and its update come a moment apart). `ad_storage` decides storing where the page's
+   * code says it or the config requires consent.
+   */
+  const onSignals = (change: Consent, decide?: boolean): void => {
+    signals = { ...signals, ...change };
+    // What the page said before callswap started is read before the first lease, not acted on one by one.
+    if (!stopSignals) return;
+    if (change.ad_storage && (decide || config.requireConsent)) consentTo(change.ad_storage == 'granted', true);
+    clearTimeout(signalTimer);
+    signalTimer = setTimeout(() => lease?.send('consent', more()), 500);
   };
 
   /** Grants or withdraws consent here; `tell` the site's other tabs too. */
@@ -395,7 +429,14 @@ export function init(config: Config): Instance {
       return { ...numbers };
     },
     on: events.on,
-    setConsent: (state) => consentTo(state === true || state == 'granted', true),
+    setConsent(state) {
+      if (!ok) return;
+      if (state && typeof state == 'object') {
+        const given = readSignals(state as Record<string, unknown>);
+        for (const name in state) if (!(name in given)) notice(`consent: ignored ${name}`);
+        onSignals(given, true);
+      } else onSignals(allSignals(state === true || state == 'granted'), true);
+    },
     status() {
       const found = swap?.found || [];
       return {
@@ -406,6 +447,7 @@ export function init(config: Config): Instance {
         found,
         missing: targets.filter((t) => !found.includes(t)),
         consent,
+        signals: { ...signals },
         ...(lease?.session && { lease: { session: lease.session, expires: lease.expires!, numbers: lease.numbers } }),
         ...(lastError && { error: lastError }),
       };
@@ -420,6 +462,7 @@ export function init(config: Config): Instance {
       document.removeEventListener('click', onClick, true);
       tabs?.close();
       clearTimeout(settleTimer);
+      clearTimeout(signalTimer);
       stopSignals?.();
       stopDebug?.();
       lease?.stop();
@@ -431,6 +474,10 @@ export function init(config: Config): Instance {
   };
 
   if (ok) {
+    // The page's consent tools (IAB TCF, Google Consent Mode): the pool hears them; they decide storing when the
+    // config requires consent.
+    stopSignals = onConsentSignal((change) => onSignals(change));
+    if (config.requireConsent && signals.ad_storage) consent = signals.ad_storage == 'granted';
     if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
     else start();
     if (document.readyState == 'complete') reportMissing();
@@ -439,8 +486,6 @@ export function init(config: Config): Instance {
     document.addEventListener('click', onClick, { capture: true, passive: true });
     addEventListener('pagehide', onPageHide);
     addEventListener('pageshow', onPageShow);
-    // The page's consent tools (IAB TCF, Google Consent Mode) decide when consent is required.
-    if (config.requireConsent) stopSignals = onConsentSignal((granted) => instance.setConsent(granted));
     if (debug)
       loadDebug(instance).then(
         (stop) => (destroyed ? stop?.() : (stopDebug = stop)),

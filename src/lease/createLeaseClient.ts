@@ -1,5 +1,5 @@
 import type { Source } from '../source/types.js';
-import { readHeartbeat, readLease, type Lease, type PoolEvent } from './protocol.js';
+import { readHeartbeat, readLease, type Lease, type LeaseRequest, type PoolEvent } from './protocol.js';
 import { pausedUntil, request, send as post, type FailureCode } from './request.js';
 
 export interface LeaseEvents {
@@ -21,6 +21,8 @@ export interface LeaseOptions {
   visitor: string | null;
   /** Milliseconds before a lease request gives up. Default 3000. */
   timeout?: number;
+  /** What else the lease request says, read when it is sent: the page's consent signals, GA's ids. */
+  more?(): Pick<LeaseRequest, 'consent' | 'ga'>;
   /** Called when the numbers to show change; `{}` when the lease is gone. */
   onNumbers(numbers: Record<string, string>): void;
   onEvent<K extends keyof LeaseEvents>(event: K, detail: LeaseEvents[K]): void;
@@ -34,7 +36,7 @@ export interface LeaseClient {
   /** When the lease expires unless a heartbeat renews it (ms since the epoch). */
   readonly expires: number | undefined;
   /** Sends a page event about the current lease (fetch keepalive, text/plain JSON, no cookies). */
-  send(type: PoolEvent['type'], more?: Pick<PoolEvent, 'targets' | 'target'>): void;
+  send(type: PoolEvent['type'], more?: Omit<PoolEvent, 'type' | 'page'>): void;
   /**
    * Stops heartbeats, releases locks and channels, removes listeners. The lease stays stored for other tabs, and
    * at the pool: a visitor who leaves may still call. With `release` (consent withdrawn) it is released at the pool
@@ -88,7 +90,7 @@ const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, valu
  * leaves `numbers` empty: the page keeps its own numbers. Never throws.
  */
 export function createLeaseClient(options: LeaseOptions): LeaseClient {
-  const { endpoint, site, targets, timeout = 3000, onNumbers, onEvent } = options;
+  const { endpoint, site, targets, timeout = 3000, onNumbers, onEvent, more = () => undefined } = options;
   const key = `${LEASE_KEY}:${site}`;
   const failedKey = `${FAILED_KEY}:${site}`;
   const locks = navigator.locks;
@@ -145,12 +147,12 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     if (JSON.stringify(next?.numbers || {}) != before) onNumbers({ ...next?.numbers });
     if (next && !viewed) {
       viewed = true;
-      send('pageview');
+      send('pageview', more());
     }
     if (next && leader) schedule(next.heartbeat * 1000);
   };
 
-  const send = (type: PoolEvent['type'], more?: Pick<PoolEvent, 'targets' | 'target'>): void => {
+  const send = (type: PoolEvent['type'], more?: Omit<PoolEvent, 'type' | 'page'>): void => {
     if (lease) post(url(`/${lease.session}/events`), { type, page: page(), ...more });
   };
 
@@ -170,7 +172,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       let pause = FAILED_PAUSE;
       for (let attempt = 0; attempt < ATTEMPTS && !stopped; attempt++) {
         const { visitor, source } = options;
-        const answer = await request(url(''), timeout, { site, visitor, targets, source, page: page() });
+        const answer = await request(url(''), timeout, { site, visitor, targets, source, page: page(), ...more() });
         const got = answer.ok && readLease(answer.body, targets);
         // Stopped while this lease was on its way: not shown, and given back at once if consent was withdrawn.
         if (stopped) return released && got ? post(url(`/${got.session}`), undefined, 'DELETE') : undefined;
@@ -323,7 +325,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
   join();
   if (lease) {
     viewed = true;
-    send('pageview');
+    send('pageview', more());
   } else void obtain();
 
   return {

@@ -12,6 +12,24 @@ export interface LeaseRequest {
   source: Source;
   /** The page path. */
   page: string;
+  /** The page's consent signals as far as it knows them. */
+  consent?: Consent;
+  /** Google Analytics' ids of the visitor: only with analytics_storage granted. */
+  ga?: Analytics;
+}
+
+/** Google Consent Mode's four signals; a signal the page has not decided is absent. */
+export interface Consent {
+  ad_storage?: 'granted' | 'denied';
+  analytics_storage?: 'granted' | 'denied';
+  ad_user_data?: 'granted' | 'denied';
+  ad_personalization?: 'granted' | 'denied';
+}
+
+/** Google Analytics' client id (from `_ga`) and session id (from `_ga_<container>`). */
+export interface Analytics {
+  clientId: string;
+  sessionId?: string;
 }
 
 /** 201 from POST {endpoint}/sessions: site number → tracking number, and timings in seconds. */
@@ -30,12 +48,16 @@ export interface Heartbeat {
 
 /** POST {endpoint}/sessions/{session}/events, by fetch keepalive as text/plain JSON. */
 export interface PoolEvent {
-  type: 'pageview' | 'pagehide' | 'missing_target' | 'vitals' | 'click';
+  type: 'pageview' | 'pagehide' | 'missing_target' | 'vitals' | 'click' | 'consent';
   page: string;
   /** missing_target: the site numbers not found on the page. */
   targets?: string[];
   /** click: the site number of the link clicked. */
   target?: string;
+  /** consent: the signals that changed. */
+  consent?: Consent;
+  /** consent, click: Google Analytics' ids, when they were not known at the lease (analytics_storage granted). */
+  ga?: Analytics;
 }
 
 /** The server chooses ttl and heartbeat; the client keeps them within these bounds (seconds). */

@@ -81,14 +81,15 @@ else if (!existing?.version) {
   warnInsteadOfThrow();
   let instance: Instance | undefined;
   let pending: [keyof Events, Listener][] = [];
-  let consent: unknown;
+  // What the page said about consent, in order (the signals can come one by one): a later init hears it all.
+  const consents: unknown[] = [];
 
   const start = (config: Config): void => {
     if (instance) return notice('init was called more than once; the first config is kept');
     instance = init(config);
     for (const [event, fn] of pending) instance.on(event, fn);
     pending = [];
-    if (consent != null) instance.setConsent(consent as 'granted');
+    for (const state of consents) instance.setConsent(state as 'granted');
   };
 
   const callswap: Global = (command, ...args) =>
@@ -99,7 +100,7 @@ else if (!existing?.version) {
         if (typeof fn != 'function') return notice('"on" needs an event name and a function');
         return instance ? instance.on(event, fn) : pending.push([event, fn]);
       } else if (command == 'consent') {
-        consent = args[0];
+        consents.push(args[0]);
         instance?.setConsent(args[0] as 'granted');
       } else if (command == 'destroy') {
         instance?.destroy();

@@ -1,3 +1,5 @@
+import type { Consent } from '../lease/protocol.js';
+
 interface TcData {
   eventStatus?: string;
   gdprApplies?: boolean;
@@ -7,13 +9,28 @@ interface TcData {
 type TcfApi = (command: string, version: number, callback: (data: TcData, success: boolean) => void, parameter?: unknown) => void;
 type Page = Window & { __tcfapi?: TcfApi; dataLayer?: unknown[] };
 
+/** Google Consent Mode's four signals, the names the page, the pool and the files share. */
+export const SIGNALS = ['ad_storage', 'analytics_storage', 'ad_user_data', 'ad_personalization'] as const;
+
+const state = (granted: boolean) => (granted ? 'granted' : 'denied');
+
+/** The signals in `given` said as granted or denied; anything else in it is left out. */
+export const readSignals = (given: Record<string, unknown>): Consent => {
+  const signals: Consent = {};
+  for (const name of SIGNALS) if (given[name] == 'granted' || given[name] == 'denied') signals[name] = given[name] as 'granted';
+  return signals;
+};
+
+/** All four signals granted, or all denied. */
+export const allSignals = (granted: boolean): Consent => Object.fromEntries(SIGNALS.map((name) => [name, state(granted)]));
+
 /**
- * Calls `fn(granted)` when the page's consent tools decide about storage: IAB TCF v2.2 (`__tcfapi`, purpose 1,
- * "store and/or access information on a device"; granted where GDPR does not apply) and Google Consent Mode
- * (`ad_storage` in `gtag('consent', 'default' | 'update', …)` commands, the ones already in `dataLayer` and the
- * ones pushed later). Returns the unsubscribe. Never throws: a consent tool that misbehaves is ignored.
+ * Calls `fn(signals)` with what the page's consent tools decide, as Google Consent Mode v2's signals (only the ones
+ * decided): Consent Mode's own `gtag('consent', 'default' | 'update', …)` commands, the ones already in `dataLayer`
+ * and the ones pushed later, and IAB TCF v2.2 (`__tcfapi`) through Google's published mapping of purposes. Returns
+ * the unsubscribe. Never throws: a consent tool that misbehaves is ignored.
  */
-export function onConsentSignal(fn: (granted: boolean) => void): () => void {
+export function onConsentSignal(fn: (signals: Consent) => void): () => void {
   const page = window as Page;
   const stops: (() => void)[] = [];
   try {
@@ -22,8 +39,13 @@ export function onConsentSignal(fn: (granted: boolean) => void): () => void {
       page.__tcfapi('addEventListener', 2, (data, success) => {
         if (!success || !data) return;
         id = data.listenerId;
-        if (data.gdprApplies === false) fn(true);
-        else if (data.eventStatus == 'tcloaded' || data.eventStatus == 'useractioncomplete') fn(data.purpose?.consents?.[1] === true);
+        const p = data.purpose?.consents || {};
+        // Where GDPR does not apply, nothing needs consent. Google's mapping (developers.google.com/tag-platform/
+        // security/guides/implement-TCF-strings): ad_storage ← purpose 1, ad_user_data ← 1 and 7, ad_personalization
+        // ← 3 and 4. It maps nothing to analytics_storage, so neither do we: GA's ids then wait for Consent Mode.
+        if (data.gdprApplies === false) fn(allSignals(true));
+        else if (data.eventStatus == 'tcloaded' || data.eventStatus == 'useractioncomplete')
+          fn({ ad_storage: state(!!p[1]), ad_user_data: state(!!(p[1] && p[7])), ad_personalization: state(!!(p[3] && p[4])) });
       });
       stops.push(() => page.__tcfapi?.('removeEventListener', 2, () => undefined, id));
     }
@@ -32,11 +54,12 @@ export function onConsentSignal(fn: (granted: boolean) => void): () => void {
   }
   const dataLayer = page.dataLayer;
   if (Array.isArray(dataLayer)) {
-    /** A gtag consent command: the arguments object ['consent', 'default' | 'update', { ad_storage }]. */
+    /** A gtag consent command: the arguments object ['consent', 'default' | 'update', { ad_storage, … }]. */
     const read = (entry: unknown): void => {
       const args = entry as ArrayLike<unknown> | undefined;
-      const state = args && args[0] == 'consent' && (args[2] as { ad_storage?: string } | undefined)?.ad_storage;
-      if (state == 'granted' || state == 'denied') fn(state == 'granted');
+      const given = args && args[0] == 'consent' && (args[2] as Record<string, unknown> | undefined);
+      const signals = given && readSignals(given);
+      if (signals && Object.keys(signals).length) fn(signals);
     };
     try {
       dataLayer.forEach(read);

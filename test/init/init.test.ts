@@ -119,7 +119,7 @@ describe('numbers', () => {
     const pushes = dataLayer.filter((e) => (e as { event?: string }).event == 'callswap.swap');
     // The static number is no stopgap while the lease is on its way: the page changes once, to the pool's number.
     expect(pushes).toEqual([
-      { event: 'callswap.swap', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
+      { event: 'callswap.swap', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined, term: undefined, session: 'sess-init-0001' } },
     ]);
   });
 
@@ -226,6 +226,98 @@ describe('consent and privacy', () => {
     instances.pop()!.destroy();
     // The page's own push is back after destroy.
     expect(dataLayer.push).toBe(Array.prototype.push);
+  });
+
+  /** Google's gtag snippet: pushes its arguments object. */
+  const gtagOn = (dataLayer: unknown[]) =>
+    function gtag(..._args: unknown[]) {
+      // eslint-disable-next-line prefer-rest-params
+      dataLayer.push(arguments);
+    };
+
+  test("Consent Mode's four signals and GA's ids (GS2 session cookie) go with the lease; a change goes once it settles, merged", async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    const gtag = gtagOn(dataLayer);
+    document.cookie = '_ga=GA1.1.1234567890.1764950400; path=/';
+    document.cookie = '_ga_ABC123XYZ=GS2.1.s1764950401$o3$g1$t1764951000$j60$l0$h0; path=/';
+    gtag('consent', 'default', { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'denied', ad_personalization: 'denied', wait_for_update: 500 });
+    const instance = start();
+    await until(() => leases.length == 1);
+    expect(leases[0]).toMatchObject({
+      consent: { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'denied', ad_personalization: 'denied' },
+      ga: { clientId: '1234567890.1764950400', sessionId: '1764950401' },
+    });
+    await until(() => text() == 'Bel 020 765 4321');
+    // The banner's answer: only what changed is in the command; the pool hears all four as they are now, once.
+    gtag('consent', 'update', { ad_user_data: 'granted' });
+    gtag('consent', 'update', { ad_personalization: 'granted' });
+    await until(() => poolEvents.some((e) => e.type == 'consent'));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(poolEvents.filter((e) => e.type == 'consent')).toEqual([
+      { type: 'consent', page: '/', consent: { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' }, ga: { clientId: '1234567890.1764950400', sessionId: '1764950401' } },
+    ]);
+    expect(instance.status().signals).toEqual({ ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' });
+  });
+
+  test("GA's ids: the older GS1 session cookie; none without analytics_storage granted, nor under Global Privacy Control", async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    document.cookie = '_ga=GA1.2.987654321.1764000000; path=/';
+    document.cookie = '_ga_OLD1=GS1.1.1764950400.5.1.1764951000.0.0.0; path=/';
+    gtagOn(dataLayer)('consent', 'default', { analytics_storage: 'granted' });
+    start();
+    await until(() => leases.length == 1);
+    expect(leases[0]).toMatchObject({ consent: { analytics_storage: 'granted' }, ga: { clientId: '987654321.1764000000', sessionId: '1764950400' } });
+    instances.pop()!.destroy();
+    localStorage.clear();
+    leases = [];
+    gtagOn(dataLayer)('consent', 'update', { analytics_storage: 'denied' });
+    start();
+    await until(() => leases.length == 1);
+    expect(leases[0]).toMatchObject({ consent: { analytics_storage: 'denied' } });
+    expect(leases[0]).not.toHaveProperty('ga');
+    instances.pop()!.destroy();
+    localStorage.clear();
+    leases = [];
+    gtagOn(dataLayer)('consent', 'update', { analytics_storage: 'granted' });
+    Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+    start();
+    await until(() => leases.length == 1);
+    expect(leases[0]).not.toHaveProperty('ga');
+  });
+
+  test("IAB TCF v2.2 by Google's mapping: ad_storage ← 1, ad_user_data ← 1 and 7, ad_personalization ← 3 and 4; no analytics_storage", async () => {
+    let listener: ((data: unknown, ok: boolean) => void) | undefined;
+    (window as { __tcfapi?: unknown }).__tcfapi = (command: string, _v: number, cb: (data: unknown, ok: boolean) => void) => {
+      if (command == 'addEventListener') listener = cb;
+    };
+    const instance = start({ requireConsent: true });
+    listener!({ eventStatus: 'useractioncomplete', gdprApplies: true, listenerId: 1, purpose: { consents: { 1: true, 3: true, 4: true, 7: false } } }, true);
+    await until(() => leases.length == 1);
+    expect((leases[0] as { consent: unknown }).consent).toEqual({ ad_storage: 'granted', ad_user_data: 'denied', ad_personalization: 'granted' });
+    listener!({ eventStatus: 'useractioncomplete', gdprApplies: true, listenerId: 1, purpose: { consents: { 1: true, 7: true } } }, true);
+    expect(instance.status().signals).toEqual({ ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'denied' });
+    // Where GDPR does not apply, nothing needs consent: all four granted.
+    listener!({ eventStatus: 'tcloaded', gdprApplies: false, listenerId: 1 }, true);
+    expect(instance.status().signals).toEqual({ ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' });
+  });
+
+  test("setConsent with the signals one by one: ad_storage decides storing; the rest goes to the pool; a misspelt one is said and ignored", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const instance = start({ requireConsent: true, debug: true });
+    instance.setConsent({ ad_user_data: 'granted' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(leases).toEqual([]);
+    instance.setConsent({ ad_storage: 'granted', ad_personalisation: 'granted', analytics_storage: 'yes' } as never);
+    await until(() => leases.length == 1);
+    expect((leases[0] as { consent: unknown }).consent).toEqual({ ad_user_data: 'granted', ad_storage: 'granted' });
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/consent: ignored ad_personalisation[\s\S]*consent: ignored analytics_storage/);
+    // 'granted' and 'denied' say all four at once.
+    instance.setConsent('denied');
+    expect(instance.status()).toMatchObject({ consent: false, signals: { ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied' } });
+    await until(() => released.includes('sess-init-0001'));
+    warn.mockRestore();
   });
 
   test('Global Privacy Control: no visitor id kept or sent, no click id sent or stored', async () => {
@@ -442,10 +534,11 @@ describe('click-to-call', () => {
     await until(() => clicks.length == 1);
     expect(clicks).toEqual([{ number: '+31207654321', target: '+31201234567', kind: 'tel' }]);
     expect(dataLayer.filter((e) => (e as { event: string }).event == 'callswap.click')).toEqual([
-      { event: 'callswap.click', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined } },
+      { event: 'callswap.click', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined, term: undefined, session: 'sess-init-0001' } },
     ]);
     await until(() => poolEvents.some((e) => e.type == 'click'));
-    expect(poolEvents.find((e) => e.type == 'click')).toEqual({ type: 'click', page: '/', target: '+31201234567' });
+    // The page's consent signals go along (none said here).
+    expect(poolEvents.find((e) => e.type == 'click')).toEqual({ type: 'click', page: '/', target: '+31201234567', consent: {} });
   });
 
   test('sms: with several recipients, callto:, an extension, the site\'s own number; ordinary links and other numbers are nothing', async () => {

@@ -2,7 +2,7 @@
 // (Node runs one task at a time and nothing here awaits), so taking a number is atomic without locks.
 import { randomBytes } from 'node:crypto';
 import { createHeap, type Heap } from './heap.js';
-import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 /** One pool: its numbers ordered by when their last holding ends, and a count of those held now. */
 interface Pool {
@@ -43,11 +43,11 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   /** The calls attributed to a session. */
   const callsOf = (session: string): Call[] => calls.filter((call) => call.session == session);
   /** Consent withdrawn: the session and its calls forget the visit's click ids, landing page and referrer. */
+  /** Consent withdrawn: the visit and its calls forget who it was. */
   const forget = (id: string): void => {
     const session = sessions.get(id);
-    const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
-    if (session) session.source = blank(session.source);
-    for (const call of callsOf(id)) if (call.source) call.source = blank(call.source);
+    if (session) changeVisit(session, { forget: true });
+    for (const call of callsOf(id)) changeVisit(call, { forget: true });
   };
   const totals = new Map<string, Map<string, number>>();
   const hours = new Map<string, Map<number, Map<string, number>>>();
@@ -217,14 +217,11 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       return result;
     },
 
-    async patchVisit(id, { consent, forget: withdrawn }) {
+    async patchVisit(id, change) {
       const session = sessions.get(id);
       if (!session) return;
-      if (consent) {
-        session.consent = { ...session.consent, ...consent };
-        for (const call of callsOf(id)) call.consent = { ...call.consent, ...consent };
-      }
-      if (withdrawn) forget(id);
+      changeVisit(session, change);
+      for (const call of callsOf(id)) changeVisit(call, change);
       return structuredClone(session);
     },
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
-import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -53,7 +53,6 @@ export async function connectRedis(url: string, connectTimeout = 5000): Promise<
   return client;
 }
 
-const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
 
 const pairs = (list: string[] | null): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -193,22 +192,22 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
 
     async release(id, { keep, sites = [] }) {
       const result = touched(await client.csTouch(k.session(id), skew(), -1, keep, prefix, id, ...sites));
-      // touch.lua forgot the session's click ids, landing page and referrer: its calls forget them too.
-      if (typeof result == 'object') await changeCalls(id, (call) => void (call.source &&= blank(call.source)));
+      // touch.lua forgot the session's click ids, landing page and referrer: GA's ids go too, and its calls forget.
+      if (typeof result == 'object') {
+        await client.hdel(k.session(id), 'ga');
+        await changeCalls(id, (call) => void changeVisit(call, { forget: true }));
+      }
       return result;
     },
 
-    async patchVisit(id, { consent, forget }) {
+    async patchVisit(id, change) {
       const hash = await client.hgetall(k.session(id));
       if (!hash.until) return;
-      const session = toSession({ ...hash, id });
-      if (consent) session.consent = { ...session.consent, ...consent };
-      if (forget) session.source = blank(session.source);
-      await client.hset(k.session(id), { ...(session.consent && { consent: JSON.stringify(session.consent) }), source: JSON.stringify(session.source) });
-      await changeCalls(id, (call) => {
-        if (consent) call.consent = { ...call.consent, ...consent };
-        if (forget && call.source) call.source = blank(call.source);
-      });
+      const session = changeVisit(toSession({ ...hash, id }), change);
+      const { consent, ga, source } = session;
+      await client.hset(k.session(id), { ...(consent && { consent: JSON.stringify(consent) }), ...(ga && { ga: JSON.stringify(ga) }), source: JSON.stringify(source) });
+      if (!ga) await client.hdel(k.session(id), 'ga');
+      await changeCalls(id, (call) => void changeVisit(call, change));
       return session;
     },
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import type LibsqlDatabase from 'libsql';
-import { CALL_BATCH, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched, type Visit } from './store.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched, type Visit } from './store.js';
 
 type Database = LibsqlDatabase.Database;
 const require = createRequire(import.meta.url);
@@ -294,7 +294,6 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       sql.setCall.run(JSON.stringify(call), row.id);
     }
   };
-  const blank = (source: Session['source']) => ({ ...source, clickIds: {}, landingPage: '', referrer: '' });
 
   /** Renews or ends a live session: its numbers are held until `until(now)`. */
   const touch = (id: string, sites: string[] | undefined, until: (t: number) => number, keep: number, release: boolean): Touched => {
@@ -307,9 +306,12 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     sql.touch.run(next, next + keep, id);
     for (const [number, pool] of Object.entries(JSON.parse(row.pools) as Record<string, string>)) sql.hold.run(next, nextSeq(), number, pool);
     if (release) {
-      // Consent withdrawn: the pool forgets who it was (visitor id, click ids, landing page, referrer), in its calls too.
-      sql.forget.run(JSON.stringify(blank(JSON.parse(row.source))), id);
-      changeCalls(id, (call) => void (call.source &&= blank(call.source)));
+      // Consent withdrawn: the pool forgets who it was (visitor id, click ids, landing page, referrer, GA's ids), in
+      // its calls too.
+      const session = changeVisit(toSession(row), { forget: true });
+      sql.forget.run(JSON.stringify(session.source), id);
+      sql.setVisit.run(JSON.stringify({ consent: session.consent, taps: session.taps }), JSON.stringify(session.source), id);
+      changeCalls(id, (call) => void changeVisit(call, { forget: true }));
     }
     return { site: row.site, until: next };
   };
@@ -442,19 +444,14 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       });
     },
 
-    async patchVisit(id, { consent, forget }) {
+    async patchVisit(id, change) {
       return write(() => {
         const row = sql.session.get(id);
         if (!row) return;
-        const session = toSession(row);
-        if (consent) session.consent = { ...session.consent, ...consent };
-        if (forget) session.source = blank(session.source);
-        const { consent: c, ga, taps } = session;
-        sql.setVisit.run(JSON.stringify({ consent: c, ga, taps }), JSON.stringify(session.source), id);
-        changeCalls(id, (call) => {
-          if (consent) call.consent = { ...call.consent, ...consent };
-          if (forget && call.source) call.source = blank(call.source);
-        });
+        const session = changeVisit(toSession(row), change);
+        const { consent, ga, taps } = session;
+        sql.setVisit.run(JSON.stringify({ consent, ga, taps }), JSON.stringify(session.source), id);
+        changeCalls(id, (call) => void changeVisit(call, change));
         return session;
       });
     },

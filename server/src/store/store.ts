@@ -159,6 +159,18 @@ export interface Touch {
 /** A live session renewed or released (its site, and until when its numbers are held now), or why not. */
 export type Touched = { site: string; until: number } | 'gone' | 'unknown' | 'forbidden';
 
+/**
+ * Applies `patchVisit`'s change to a visit or one of its calls, in place (the one rule every store follows): consent
+ * merged, GA's ids set or removed, and on `forget` the click ids, landing page, referrer and GA's ids gone.
+ */
+export function changeVisit<T extends { consent?: Consent; ga?: Analytics; source?: Source }>(target: T, { consent, ga, forget }: { consent?: Consent; ga?: Analytics | null; forget?: boolean }): T {
+  if (consent) target.consent = { ...target.consent, ...consent };
+  if (ga) target.ga = ga;
+  if (ga === null || forget) delete target.ga;
+  if (forget && target.source) target.source = { ...target.source, clickIds: {}, landingPage: '', referrer: '' };
+  return target;
+}
+
 export interface Store {
   /** Registers the pools and their numbers (idempotent; numbers no longer configured are dropped). */
   syncPools(pools: Map<string, string[]>): Promise<void>;
@@ -183,10 +195,11 @@ export interface Store {
   patchCall(id: string, patch: Partial<Call>): Promise<Call | undefined>;
   getCall(id: string): Promise<Call | undefined>;
   /**
-   * Changes a visit and every call attributed to it: `consent` is merged into theirs; `forget` removes the click
-   * ids, landing page and referrer (consent withdrawn). Undefined when the session is unknown.
+   * Changes a visit and every call attributed to it: `consent` is merged into theirs; `ga` sets GA's ids (null
+   * removes them); `forget` removes the click ids, landing page, referrer and GA's ids (consent withdrawn).
+   * Undefined when the session is unknown.
    */
-  patchVisit(session: string, change: { consent?: Consent; forget?: boolean }): Promise<Session | undefined>;
+  patchVisit(session: string, change: { consent?: Consent; ga?: Analytics | null; forget?: boolean }): Promise<Session | undefined>;
   /** Records a tap on `number` in the session: true the first time, false after (or for no session). */
   tap(session: string, number: string): Promise<boolean>;
   /** Puts a call's GA4 event on the schedule at `due` (ms), replacing an earlier time. */
