@@ -4,6 +4,7 @@
 // .../validating-events), keeps what it got, and can fail or hang on request. Like Google's, /mp/collect answers
 // 204 whatever the body holds (a bad event is dropped silently there); /debug/mp/collect answers the messages.
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 // Names GA4 keeps for itself: an event by one of these is dropped.
 const RESERVED_EVENTS = new Set(
@@ -71,7 +72,7 @@ export function validateGa4(body, query, stream, now = Date.now()) {
  * Returns its collect URL (the pool server's GA4_ENDPOINT), what it received, and handles to fail or hang the next
  * requests.
  */
-export async function startGa4({ stream = { measurementId: 'G-TEST1234', apiSecret: 'test-api-secret' }, now = Date.now } = {}) {
+export async function startGa4({ stream = { measurementId: 'G-TEST1234', apiSecret: 'test-api-secret' }, now = Date.now, port = 0 } = {}) {
   /** Every request to /mp/collect: its body and the validation messages it earned. */
   const received = [];
   const faults = [];
@@ -85,6 +86,9 @@ export async function startGa4({ stream = { measurementId: 'G-TEST1234', apiSecr
       if (size <= MAX_BODY) chunks.push(chunk);
     });
     req.on('end', () => {
+      // For a test in another process (the end-to-end specs): what it received, and whether it is up.
+      if (req.method == 'GET' && url.pathname == '/received') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received));
+      if (req.method == 'GET' && url.pathname == '/health') return res.writeHead(200).end('ok');
       const fault = faults.shift();
       if (fault == 'hang') return hanging.add(res);
       if (fault) return res.writeHead(fault).end();
@@ -102,10 +106,9 @@ export async function startGa4({ stream = { measurementId: 'G-TEST1234', apiSecr
       res.writeHead(204).end();
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}/mp/collect`,
+    url: `http://127.0.0.1:${server.address().port}/mp/collect`,
     stream,
     received,
     /** The bodies that passed validation: the events Google would keep. */
@@ -119,4 +122,11 @@ export async function startGa4({ stream = { measurementId: 'G-TEST1234', apiSecr
         server.close(resolve);
       }),
   };
+}
+
+// `node test/ga4.mjs`: the stand-in on GA4_PORT for the end-to-end specs, for GA4_MEASUREMENT_ID / GA4_API_SECRET.
+if (process.argv[1] == fileURLToPath(import.meta.url)) {
+  const { GA4_PORT = '4175', GA4_MEASUREMENT_ID = 'G-E2ETEST1', GA4_API_SECRET = 'e2e-api-secret' } = process.env;
+  const ga4 = await startGa4({ stream: { measurementId: GA4_MEASUREMENT_ID, apiSecret: GA4_API_SECRET }, port: Number(GA4_PORT) });
+  console.log(`GA4 stand-in on ${ga4.url}`);
 }

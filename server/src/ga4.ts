@@ -85,6 +85,11 @@ export function createGa4({ config, store, log, endpoint = GA4_COLLECT, timeout 
     for (const id of await store.due(t, 20)) {
       const call = await store.getCall(id);
       if (!call?.ga4 || call.ga4.state != 'pending') continue;
+      // Withdrawn, or analytics_storage denied, since it was scheduled: it is not sent, and the call says nothing.
+      if (!call.ga || call.consent?.analytics_storage != 'granted') {
+        await store.patchCall(id, { ga4: undefined });
+        continue;
+      }
       const attempts = call.ga4.attempts + 1;
       // On its way before it is sent: a crash from here on never sends it a second time.
       await store.patchCall(id, { ga4: state({ state: 'sending', attempts }, t) });

@@ -154,8 +154,13 @@ export function createPool(config: PoolConfig, store: Store) {
       if (!site) return { error: 'unknown_site' };
       if (allowed && !allowed.includes(request.site)) return { error: 'forbidden' };
       let source = cleanSource(request.source);
+      const consent = cleanConsent(request.consent);
+      // ad_storage denied: no click id is kept, and no cookie remembers the visit (what a page without callswap's
+      // requireConsent may still send).
+      const storage = consent.ad_storage != 'denied';
+      if (!storage) source.clickIds = {};
       let remembered: VisitorCookie | undefined;
-      if (request.visitor !== null) {
+      if (request.visitor !== null && storage) {
         const id = cookie && COOKIE_ID.test(cookie) ? cookie : undefined;
         const recalled = id && source.channel == 'direct' ? await store.recall(request.site, id) : undefined;
         if (recalled) source = cleanSource(recalled);
@@ -171,7 +176,6 @@ export function createPool(config: PoolConfig, store: Store) {
         const name = pools && poolFor(pools, source);
         if (name) picks.push({ target, pool: poolKey(request.site, target, name), name });
       }
-      const consent = cleanConsent(request.consent);
       // Analytics ids only with analytics_storage granted (the SDK sends them only then).
       const ga = request.ga && consent.analytics_storage == 'granted' ? request.ga : undefined;
       const outcome = await store.lease({

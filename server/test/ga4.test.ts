@@ -190,6 +190,20 @@ describe.each(stores)('GA4 with the %s store', (_, makeStore) => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${first.session}` })).statusCode).toBe(204);
     const forgotten = await stored(first.id);
     expect([forgotten.ga, forgotten.source?.clickIds, forgotten.source?.landingPage, forgotten.source?.referrer]).toEqual([undefined, {}, '', '']);
+    expect(forgotten.consent).toEqual({ ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied' });
+    await app.close();
+  });
+
+  test('an event still waiting when the visit withdraws, or denies analytics_storage, is never sent', async () => {
+    const { app, call, stored } = await setup();
+    const withdrawn = await call(90);
+    const denied = await call(90);
+    expect([withdrawn.ga4?.state, denied.ga4?.state]).toEqual(['pending', 'pending']);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${withdrawn.session}` })).statusCode).toBe(204);
+    await app.inject({ method: 'POST', url: `/v1/sessions/${denied.session}/events`, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ type: 'consent', page: '/', consent: { analytics_storage: 'denied' } }) });
+    await app.ga4.deliver();
+    expect(standin!.received).toEqual([]);
+    expect([(await stored(withdrawn.id)).ga4, (await stored(denied.id)).ga4]).toEqual([undefined, undefined]);
     await app.close();
   });
 

@@ -416,6 +416,15 @@ describe('conversion files', () => {
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).not.toContain('Cj0-changed');
   });
 
+  test('a lease whose page denied ad_storage keeps no click id, and no cookie remembers it', async () => {
+    const app = await make();
+    const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-no-storage', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0-no-storage' } }, page: '/', consent: { ...granted, ad_storage: 'denied' } } });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const call = await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to: res.json().numbers[MAIN], duration: 120, answered: true } });
+    expect(call.json().source).toMatchObject({ channel: 'paid_search', clickIds: {} });
+  });
+
   test('a site without a conversion config: the file named in the request, value 0 in EUR, times in +00:00', async () => {
     const app = await make({ sites: { demo: testConfig().sites.demo! } });
     const { numbers } = await app

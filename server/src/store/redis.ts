@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
-import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Consent, type Session, type Store, type Touched } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -192,8 +192,10 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
 
     async release(id, { keep, sites = [] }) {
       const result = touched(await client.csTouch(k.session(id), skew(), -1, keep, prefix, id, ...sites));
-      // touch.lua forgot the session's click ids, landing page and referrer: GA's ids go too, and its calls forget.
+      // touch.lua forgot the session's click ids, landing page and referrer: its signals are denied, GA's ids go, and
+      // its calls forget too.
       if (typeof result == 'object') {
+        await client.hset(k.session(id), 'consent', JSON.stringify(changeVisit<{ consent?: Consent }>({}, { forget: true }).consent));
         await client.hdel(k.session(id), 'ga');
         await changeCalls(id, (call) => void changeVisit(call, { forget: true }));
       }

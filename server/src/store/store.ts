@@ -161,13 +161,16 @@ export type Touched = { site: string; until: number } | 'gone' | 'unknown' | 'fo
 
 /**
  * Applies `patchVisit`'s change to a visit or one of its calls, in place (the one rule every store follows): consent
- * merged, GA's ids set or removed, and on `forget` the click ids, landing page, referrer and GA's ids gone.
+ * merged, GA's ids set or removed, and on `forget` the click ids, landing page, referrer and GA's ids gone and every
+ * signal denied.
  */
 export function changeVisit<T extends { consent?: Consent; ga?: Analytics; source?: Source }>(target: T, { consent, ga, forget }: { consent?: Consent; ga?: Analytics | null; forget?: boolean }): T {
   if (consent) target.consent = { ...target.consent, ...consent };
   if (ga) target.ga = ga;
   if (ga === null || forget) delete target.ga;
   if (forget && target.source) target.source = { ...target.source, clickIds: {}, landingPage: '', referrer: '' };
+  // Withdrawn is denied: no file nor GA4 sends anything of this visit any more (not even the caller's hashed number).
+  if (forget) target.consent = { ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied' };
   return target;
 }
 
