@@ -40,9 +40,11 @@ if (!valid) {
 } else {
   callswap('init', config);
   if (config.requireConsent) {
-    // Storage consent from Google Consent Mode: ad_storage, and analytics_storage too when the tag asks for it.
+    // Storage consent from Google Consent Mode: ad_storage, and analytics_storage too when the tag asks for it. Said
+    // as ad_storage alone: callswap reads the other signals from the dataLayer's consent commands itself (the string
+    // 'granted' would grant all four).
     const types = data.analyticsConsent ? ['ad_storage', 'analytics_storage'] : ['ad_storage'];
-    const state = () => (types.every((type) => isConsentGranted(type)) ? 'granted' : 'denied');
+    const state = () => ({ ad_storage: types.every((type) => isConsentGranted(type)) ? 'granted' : 'denied' });
     callswap('consent', state());
     types.forEach((type) => addConsentListener(type, () => callswap('consent', state())));
   }

@@ -84,7 +84,7 @@ describe('the sandboxed code against the stand-ins', () => {
     expect(typeof global).toBe('function');
     expect(global.q.map((args) => Array.from(args))).toEqual([
       ['init', { site: 'demo', numbers: ['+31 20 123 4567', '088 5454000'], requireConsent: true, debug: false, endpoint: 'https://pool.example.com/v1', country: 'NL' }],
-      ['consent', 'denied'],
+      ['consent', { ad_storage: 'denied' }],
     ]);
     expect([...document.head.querySelectorAll('script')].map((s) => s.src)).toEqual([SCRIPT_URL]);
   });
@@ -111,14 +111,14 @@ describe('the sandboxed code against the stand-ins', () => {
     instance.destroy();
   });
 
-  test('consent changes from Consent Mode are forwarded', () => {
+  test('consent changes from Consent Mode are forwarded, as ad_storage alone (the SDK reads the other signals itself)', () => {
     const sandbox = createSandbox({ permissions, consent: { ad_storage: false } });
     runTemplate(code, sandbox.require, data().data);
     sandbox.setConsent('ad_storage', true);
     const queue = (window as unknown as { callswap: { q: IArguments[] } }).callswap.q.map((args) => Array.from(args));
     expect(queue.slice(1)).toEqual([
-      ['consent', 'denied'],
-      ['consent', 'granted'],
+      ['consent', { ad_storage: 'denied' }],
+      ['consent', { ad_storage: 'granted' }],
     ]);
   });
 
