@@ -13,6 +13,8 @@ const firefoxPath = process.env.FIREFOX_PATH || (existsSync('/usr/bin/firefox-es
 const port = Number(process.env.E2E_PORT || 4173);
 /** The pool server, serving the repository too: the pages that lease talk to it on one origin. */
 export const poolPort = Number(process.env.E2E_POOL_PORT || 4174);
+/** The GA4 stand-in (test/ga4.mjs): the pool server sends its events there. */
+export const ga4Port = Number(process.env.E2E_GA4_PORT || 4175);
 /** The pool server's operator token in these tests. */
 export const ADMIN_TOKEN = 'e2e-admin-token';
 /** The Twilio auth token the pool server verifies webhooks with in these tests. */
@@ -72,6 +74,13 @@ export default defineConfig({
   ],
   webServer: [
     {
+      command: 'node test/ga4.mjs',
+      cwd: root,
+      url: `http://127.0.0.1:${ga4Port}/health`,
+      reuseExistingServer: !process.env.CI,
+      env: { GA4_PORT: String(ga4Port) },
+    },
+    {
       command: 'node test/e2e/server.mjs',
       cwd: root,
       url: `http://127.0.0.1:${port}/health`,
@@ -83,7 +92,7 @@ export default defineConfig({
       cwd: root,
       url: `http://127.0.0.1:${poolPort}/health`,
       reuseExistingServer: !process.env.CI,
-      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', DATA_DIR: '.tmp/e2e-pool', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN, PUBLIC_URL: `http://127.0.0.1:${poolPort}` },
+      env: { PORT: String(poolPort), HOST: '127.0.0.1', CONFIG: 'test/e2e/pool.config.json', DATA_DIR: '.tmp/e2e-pool', STATIC: `/=${root}`, QUIET: '1', ADMIN_TOKEN, TWILIO_AUTH_TOKEN, PUBLIC_URL: `http://127.0.0.1:${poolPort}`, GA4_ENDPOINT: `http://127.0.0.1:${ga4Port}/mp/collect` },
     },
   ],
 });
