@@ -29,8 +29,26 @@ export interface SwapHandle {
   restore(): void;
 }
 
-/** Milliseconds of work before a pass yields to the page. */
+/** Milliseconds of work before a pass yields to the page (unless one more stretch of STRETCH elements ends it). */
 const SLICE = 30;
+/** Elements a pass reads between two looks at the clock: a few ms, under load too. */
+const STRETCH = 2000;
+
+/**
+ * Calls `fn` in a later task without losing our place in the queue: `scheduler.yield()` continues ahead of the page's
+ * other tasks (https://developer.chrome.com/blog/use-scheduler-yield); elsewhere a MessageChannel message, which
+ * neither the 4 ms clamp nor the throttling of timers delays (a busy phone held `setTimeout(fn, 0)` for hundreds of
+ * ms).
+ */
+const later = (fn: () => void): void => {
+  const scheduler = (self as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (scheduler?.yield) scheduler.yield().then(fn);
+  else {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = fn;
+    channel.port2.postMessage(0);
+  }
+};
 /** Elements that continue a line of text: a number split over them is still one number. */
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
@@ -68,7 +86,11 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
    * pause (`sliced`): content the page adds is swapped to the end at once, so it is never painted unswapped.
    */
   let jobs: [node: Node, paused?: TreeWalker, sliced?: boolean][] = [];
-  let resume: ReturnType<typeof setTimeout> | undefined;
+  /** Counts the pass's turns: a continuation runs only if no other turn came first (a restore, an update). */
+  let turn = 0;
+  /** The sliced pass: elements under its root (counted at its first pause), and elements it has read so far. */
+  let total = 0;
+  let walked = 0;
   let finished: () => void;
   const ready = new Promise<void>((resolve) => (finished = resolve));
   try {
@@ -184,13 +206,14 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   /**
    * Swaps the queued subtrees: text, attributes, open shadow roots. A pass reads every text node once and keeps
    * them all (testing each for a digit measured slower than searching them all, joined). The pass over the whole
-   * root swaps what it read at an element that is not inline (a line ends there) every 2,000 elements or so, and
-   * pauses there after SLICE ms of reading and swapping to go on in a later task, so a huge page never gets a long
-   * task from us; the first slice runs at once, so the top of the page is swapped before it is painted.
+   * root swaps what it read at an element that is not inline (a line ends there) every STRETCH elements or so, and
+   * pauses there after SLICE ms of reading and swapping, unless one more stretch ends the pass, to go on in a later
+   * task, so a huge page never gets a long task from us; the first slice runs at once, so the top of the page is
+   * swapped before it is painted.
    */
   const run = (): void => {
     try {
-      clearTimeout(resume);
+      const mine = ++turn;
       // The page's changes since the last slice, before ours are dropped below.
       if (observer) enqueue(observer.takeRecords());
       const end = performance.now() + SLICE;
@@ -198,9 +221,9 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         const [node, paused, sliced] = job;
         // A paused walk whose place the page removed starts over: swapping twice changes nothing.
         const walker = paused?.currentNode.isConnected ? paused : (node.ownerDocument || (node as Document)).createTreeWalker(node, 5);
-        let steps = 0;
         let n: Node | null = walker == paused ? walker.nextNode() : node;
-        for (; n; n = walker.nextNode()) {
+        if (sliced && walker != paused) walked = 0;
+        for (let count = 0; n; n = walker.nextNode()) {
           if (n.nodeType == 3) {
             texts.push((n as Text).data);
             nodes.push(n as Text);
@@ -213,14 +236,15 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
             // The lines before an element that is not inline are complete: a place to swap them and look at the
             // clock, so that a slice counts what the swapping cost too. (Outside this loop: swapping inside it
             // slowed the walk.)
-            if (sliced && ++steps > 2000 && !INLINE.has((n as Element).localName)) break;
+            if (sliced && ++count > STRETCH && !INLINE.has((n as Element).localName)) break;
           }
         }
         swapRead();
         if (n) {
           job[1] = walker;
-          if (performance.now() > end) {
-            resume = setTimeout(run, 0);
+          walked += STRETCH;
+          if (performance.now() > end && (total ||= (node as ParentNode).querySelectorAll('*').length) - walked > STRETCH) {
+            later(() => mine == turn && run());
             break;
           }
           continue;
@@ -290,6 +314,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       putBack();
       matcher = nextMatcher;
       jobs = [[root, undefined, true]];
+      total = walked = 0;
       run();
     }
   };
@@ -316,7 +341,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       observer?.disconnect();
       observer = undefined;
       jobs = [];
-      clearTimeout(resume);
+      turn++;
       finished();
       putBack();
     },

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { createMatcher, parsePhone } from '../../src/swap/phone';
 import { swapNumbers, type SwapHandle } from '../../src/swap/swapNumbers';
 
@@ -6,6 +6,8 @@ const NL = { '+31 20 123 4567': '+31 20 765 4321' };
 const frame = () => new Promise((resolve) => setTimeout(resolve, 0));
 let handle: SwapHandle | undefined;
 afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
   handle?.restore();
   handle = undefined;
   document.body.innerHTML = '';
@@ -423,6 +425,59 @@ describe('swapNumbers', () => {
       // How long a slice takes is measured in Chromium (test/bench/swap.mjs: longest task while swapping), not here:
       // with the rest of the suite running beside it, a happy-dom slice measured anywhere from 40 to 280 ms.
       void sync;
+    });
+
+    /** A page of `blocks` × 4 elements, and a clock that moves 31 ms at each reading: every slice is over SLICE. */
+    const slow = (blocks: number) => {
+      let now = 0;
+      vi.spyOn(performance, 'now').mockImplementation(() => (now += 31));
+      return page('<main>' + '<p>Filiaal: <b>020</b> 123 4567</p><div><span>item</span></div>'.repeat(blocks) + '</main>');
+    };
+    const last = (root: Node) => [...(root as Element).querySelectorAll('p')].at(-1)!.textContent;
+
+    test('a slice over its time goes on in the same task when the rest, at its pace, ends before 35 ms', () => {
+      // 2,100 elements: 100 left after the first 2,000 took 31 ms, about 2 ms more.
+      const root = slow(525);
+      handle = swapNumbers(root, NL);
+      expect(last(root)).toBe('Filiaal: 020 765 4321');
+      expect(handle.count).toBe(525);
+    });
+
+    test('and yields when the rest would not end in time', async () => {
+      const root = slow(1500);
+      handle = swapNumbers(root, NL);
+      expect(last(root)).toBe('Filiaal: 020 123 4567');
+      vi.restoreAllMocks();
+      await handle.ready;
+      expect(last(root)).toBe('Filiaal: 020 765 4321');
+    });
+
+    test('it yields through scheduler.yield() where the browser has it, so the page\'s queued tasks do not come first', async () => {
+      const yields = vi.fn(() => Promise.resolve());
+      vi.stubGlobal('scheduler', { yield: yields });
+      const timers = vi.spyOn(globalThis, 'setTimeout');
+      const root = slow(1500);
+      handle = swapNumbers(root, NL);
+      vi.mocked(performance.now).mockRestore();
+      await handle.ready;
+      expect(yields).toHaveBeenCalled();
+      expect(timers).not.toHaveBeenCalled();
+      expect(last(root)).toBe('Filiaal: 020 765 4321');
+      vi.unstubAllGlobals();
+    });
+
+    test('elsewhere through a MessageChannel message, which timers\' clamping and throttling do not delay', async () => {
+      let channels = 0;
+      const Channel = MessageChannel;
+      vi.stubGlobal('MessageChannel', class extends Channel { constructor() { super(); channels++; } });
+      const timers = vi.spyOn(globalThis, 'setTimeout');
+      const root = slow(1500);
+      handle = swapNumbers(root, NL);
+      vi.mocked(performance.now).mockRestore();
+      await handle.ready;
+      expect(channels).toBeGreaterThan(0);
+      expect(timers).not.toHaveBeenCalled();
+      vi.unstubAllGlobals();
     });
 
     test('restore() during a paused pass stops it and puts back what it had swapped', async () => {
