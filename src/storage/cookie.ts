@@ -1,5 +1,3 @@
-import Cookies from 'js-cookie';
-
 export interface CookieOptions {
   /** Domain to set cookies on; found by test-writing when not given. */
   domain?: string;
@@ -8,6 +6,30 @@ export interface CookieOptions {
 }
 
 const PROBE = '_callswap_probe';
+
+/**
+ * Writes a cookie for the whole site, `SameSite=Lax`, `Secure` on https; `days` < 0 deletes it. The value keeps the
+ * characters RFC 6265 allows in a cookie value (so JSON stays short and readable, as js-cookie writes it) and
+ * percent-encodes the rest, `%` too. Our three calls need no more of js-cookie, whose API cost 587 B gzip of the
+ * script tag.
+ */
+const set = (name: string, value: string, domain?: string, days?: number): void => {
+  document.cookie =
+    `${name}=${value.replace(/[^!#$&-+\--:<-[\]-~]/gu, encodeURIComponent)}; path=/` +
+    (domain ? '; domain=' + domain : '') +
+    (days != null ? '; expires=' + new Date(Date.now() + days * 864e5).toUTCString() : '') +
+    '; samesite=lax' +
+    (location.protocol == 'https:' ? '; secure' : '');
+};
+
+/** A cookie's value, decoded; undefined when there is none (or it is not percent-encoding we can read). */
+const get = (name: string): string | undefined => {
+  for (const cookie of document.cookie.split('; ')) {
+    const at = cookie.indexOf('=');
+    if (cookie.slice(0, at) == name) return decodeURIComponent(cookie.slice(at + 1));
+  }
+  return;
+};
 
 /**
  * A second-level public suffix by its shape: a generic label under a country's two letters (`co.uk`, `com.au`,
@@ -32,9 +54,9 @@ const candidates = (hostname: string): string[] => {
 export function findCookieDomain(hostname: string): string | undefined {
   try {
     for (const domain of candidates(hostname)) {
-      Cookies.set(PROBE, '1', { domain, sameSite: 'Lax', secure: location.protocol == 'https:' });
-      if (Cookies.get(PROBE)) {
-        Cookies.remove(PROBE, { domain });
+      set(PROBE, '1', domain);
+      if (get(PROBE)) {
+        set(PROBE, '', domain, -1);
         return domain;
       }
     }
@@ -47,7 +69,7 @@ export function findCookieDomain(hostname: string): string | undefined {
 /** Reads a JSON cookie; undefined when it is missing or not JSON. */
 export const readCookie = <T>(name: string): T | undefined => {
   try {
-    return JSON.parse(Cookies.get(name) || 'null') ?? undefined;
+    return JSON.parse(get(name) || 'null') ?? undefined;
   } catch {
     return;
   }
@@ -59,12 +81,7 @@ export const readCookie = <T>(name: string): T | undefined => {
  */
 export const writeCookie = (name: string, value: object, { domain, days }: CookieOptions): void => {
   try {
-    Cookies.set(name, JSON.stringify({ ...value, d: domain }), {
-      domain,
-      expires: days,
-      sameSite: 'Lax',
-      secure: location.protocol == 'https:',
-    });
+    set(name, JSON.stringify({ ...value, d: domain }), domain, days);
   } catch {
     // Cookies throw here: the visit is attributed per page view.
   }
@@ -78,9 +95,9 @@ export const writeCookie = (name: string, value: object, { domain, days }: Cooki
 export const removeCookie = (name: string, hostname: string): void => {
   try {
     for (const domain of [readCookie<{ d?: unknown }>(name)?.d, candidates(hostname)[0]]) {
-      if (domain && ('.' + hostname).endsWith('.' + domain)) Cookies.remove(name, { domain: domain as string });
+      if (domain && ('.' + hostname).endsWith('.' + domain)) set(name, '', domain as string, -1);
     }
-    Cookies.remove(name);
+    set(name, '', undefined, -1);
   } catch {
     // Cookies throw here: none were written.
   }
