@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchExport } from './export.mjs';
+import { benchLoad } from './load.mjs';
+import { moduleTable } from './modules.mjs';
 import { benchPage } from './page.mjs';
 import { benchSource } from './source.mjs';
 import { benchSwap } from './swap.mjs';
@@ -12,12 +14,17 @@ const lines = [];
 const out = (line) => (console.log(line), lines.push(line));
 out(table(await measure()));
 out('');
+out(moduleTable('dist/callswap.min.js'));
+out('');
 out('| detectSource (Node) | median | goal |\n| --- | ---: | ---: |');
 for (const r of benchSource()) out(`| ${r.name} | ${r.value.toFixed(2)} ${r.unit} | ≤ ${r.goal} ${r.unit} |`);
 out('');
 out('| swap engine (Chromium) | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchSwap()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 
+out('');
+out('| under load (Chromium; two busy cores, page tasks of 50 ms every 100 ms) | measured | goal |\n| --- | ---: | ---: |');
+for (const r of await benchLoad()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
 out('');
 out('| in the browser, against the pool server | measured | goal |\n| --- | ---: | ---: |');
 for (const r of await benchPage()) out(`| ${r.name} | ${r.value} | ${r.goal ?? ''} |`);
