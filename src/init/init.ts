@@ -1,10 +1,9 @@
 import { loadDebug } from '../debug/loadDebug.js';
 import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
-import { closest, invalid, lastInvalid, notice } from '../lib/invalid.js';
-import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
+import { closest, lastInvalid, notice } from '../lib/invalid.js';
 import { detectSource } from '../source/detectSource.js';
-import type { Channel, Rule, Source } from '../source/types.js';
+import type { Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
 import type { Consent } from '../lease/protocol.js';
 import { getGaIds } from '../storage/getGaIds.js';
@@ -13,53 +12,12 @@ import { forgetStorage, getVisitor } from '../storage/visitor.js';
 import { forgetVisit, trackVisit } from '../storage/visit.js';
 import { e164, parsePhone } from '../swap/phone.js';
 import { PHONE_LINK, swapNumbers, type SwapHandle } from '../swap/swapNumbers.js';
+import { checkConfig, DEFAULTS, endpointOf, FIELDS, type Config } from './config.js';
 
-/** What a page configures. */
-export interface Config {
-  /** The site's id at the pool. */
-  site: string;
-  /** The site's own phone numbers, in any human format (national ones need `country`). */
-  numbers: string[];
-  /**
-   * The pool endpoint: an absolute URL (`https://pool.example.com/v1`), or a path on this site starting with `/`
-   * (`/v1`). Without it, only static numbers are shown.
-   */
-  endpoint?: string;
-  /**
-   * Numbers shown without the pool, by rule pool name or channel. A string is for the site's first number (its
-   * main line): `{ paid_search: "+31 20 …" }`; per site number: `{ paid_search: { "+31201234567": "+31 20 …" } }`.
-   * Shown without an endpoint, without storage consent, and as the fallback when the pool fails or has no free
-   * number (never while the first lease is on its way). The pool name wins over the channel.
-   */
-  static?: Record<string, string | Record<string, string>>;
-  /** Custom rules that name a pool (see `Rule`). */
-  rules?: Rule[];
-  /** Channels that get a pool number. Default: all. */
-  leaseFor?: Channel[];
-  /** ISO 3166-1 alpha-2 country of numbers written nationally. */
-  country?: string;
-  /** Minutes without activity that end a session. Default 30. */
-  sessionTimeout?: number;
-  /** Days a non-direct source stays attributed. Default 30. */
-  attributionDays?: number;
-  /** Cookie domain; default the registrable domain, found by test-writing. */
-  cookieDomain?: string;
-  /** Store nothing and send no identifier until consent is granted. Default false. */
-  requireConsent?: boolean;
-  /** Milliseconds before a lease request gives up. Default 3000. */
-  timeout?: number;
-  debug?: boolean;
-  /** Where to swap. Default the whole document (`<head>` is never touched). */
-  root?: Node;
-  /** Keep swapping content added later. Default true. */
-  observe?: boolean;
-  /** Push `callswap.swap` to `window.dataLayer` when it exists. Default true. */
-  dataLayer?: boolean;
-  /** More attributes that hold numbers as text. */
-  attributes?: string[];
-  /** A CSS selector of more elements to leave alone. */
-  ignore?: string;
-}
+export type { Config };
+
+/** The config fields' names. */
+const NAMES = Object.keys(FIELDS);
 
 export interface SwapEvent {
   /** Site number (E.164) → tracking number now shown. */
@@ -142,49 +100,6 @@ export const unhide = (): void => document.getElementById('callswap-hide')?.remo
 /** Wait after the page's load event before reporting site numbers missing from it. */
 const SETTLE = 3000;
 
-const range = (name: 'sessionTimeout' | 'attributionDays' | 'timeout', min: number, max: number) => (c: Config) =>
-  c[name] == null || (typeof c[name] == 'number' && c[name]! >= min && c[name]! <= max) || invalid(`"${name}" must be a number from ${min} to ${max}`);
-
-/**
- * The endpoint as an absolute URL without trailing slash: https, http on this machine, or a path on this site. A
- * host without a scheme (`pool.example.com/v1`) would read as a path on this site: it is no endpoint.
- */
-const endpointOf = (endpoint: string): string | undefined => {
-  try {
-    if (!/^(https?:\/\/|\/)/i.test(endpoint)) return;
-    const url = new URL(endpoint, location.href);
-    return url.protocol == 'https:' || (url.protocol == 'http:' && (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname) || url.origin == location.origin))
-      ? url.href.replace(/\/+$/, '')
-      : undefined;
-  } catch {
-    return;
-  }
-};
-
-/** Config checks in order; each returns true or reports the problem naming the field. */
-const CHECKS: ((c: Config) => unknown)[] = [
-  (c) => (!!c && typeof c == 'object') || invalid('init needs a config object'),
-  (c) => (typeof c.site == 'string' && /^[\w.-]{1,100}$/.test(c.site)) || invalid('"site" must be the site id (letters, digits, ".", "-", "_")'),
-  (c) => (Array.isArray(c.numbers) && c.numbers.length > 0) || invalid('"numbers" must be a non-empty array of the site\'s phone numbers'),
-  (c) => c.numbers.every((n) => parsePhone(n, c.country)),
-  (c) =>
-    c.endpoint == null ||
-    (typeof c.endpoint == 'string' && endpointOf(c.endpoint)) ||
-    invalid(`"endpoint" must be a URL (https://pool.example.com/v1) or a path starting with "/": ${c.endpoint}`),
-  (c) => (['requireConsent', 'debug', 'observe', 'dataLayer'] as const).every((name) => c[name] == null || typeof c[name] == 'boolean' || invalid(`"${name}" must be true or false`)),
-  range('sessionTimeout', 1, 1440),
-  range('attributionDays', 0, 730),
-  range('timeout', 100, 30_000),
-  (c) => c.leaseFor == null || Array.isArray(c.leaseFor) || invalid('"leaseFor" must be an array of channels'),
-  (c) => c.static == null || typeof c.static == 'object' || invalid('"static" must be an object of numbers by channel or pool'),
-  (c) =>
-    Object.values(c.static || {}).every((value) =>
-      typeof value == 'string' ? parsePhone(value, c.country) : Object.entries(value || {}).every(([k, v]) => parsePhone(k, c.country) && parsePhone(v, c.country)),
-    ),
-  (c) => c.root == null || typeof c.root.nodeType == 'number' || invalid('"root" must be a DOM node'),
-  (c) => c.cookieDomain == null || typeof c.cookieDomain == 'string' || invalid('"cookieDomain" must be a string'),
-];
-
 /** A source without its click ids, also in the landing page's query (Global Privacy Control). */
 const withoutClickIds = (source: Source): Source => {
   let landingPage = source.landingPage;
@@ -201,9 +116,6 @@ const withoutClickIds = (source: Source): Source => {
 /** A number the config checks already accepted, as E.164. */
 const toE164 = (written: string, country?: string): string => e164(parsePhone(written, country)!);
 
-/** Every config field: a field that is none of these is named in a warning with the closest of them. */
-export const FIELDS = 'site numbers endpoint static rules leaseFor country sessionTimeout attributionDays cookieDomain requireConsent timeout debug root observe dataLayer attributes ignore'.split(' ');
-
 /**
  * Starts callswap on the page: works out the visit's source (attributed across page views when storage is
  * allowed), shows its tracking numbers — the stored lease's at once, a new lease's when it arrives, static ones
@@ -212,11 +124,18 @@ export const FIELDS = 'site numbers endpoint static rules leaseFor country sessi
  * only warns. Network failures never throw: they are `error` events, and the page keeps its own numbers. Outside a
  * browser (server-side rendering) it returns an instance that does nothing.
  */
-export function init(config: Config): Instance {
+export function init(given: Config): Instance {
   const events = createEmitter<Events>();
   const browser = typeof document == 'object' && typeof location == 'object';
-  const ok = browser && CHECKS.every((check) => check(config));
-  if (ok) for (const key of Object.keys(config)) if (!FIELDS.includes(key)) notice(`unknown config field "${key}" (did you mean "${closest(key, FIELDS)}"?)`);
+  const ok = browser && checkConfig(given);
+  // Every default from one place: a field left out (or null) takes it.
+  const config = { ...DEFAULTS } as Config & typeof DEFAULTS;
+  if (ok) {
+    for (const [key, value] of Object.entries(given)) {
+      if (!NAMES.includes(key)) notice(`unknown config field "${key}" (did you mean "${closest(key, NAMES)}"?)`);
+      if (value != null) (config as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
   const targets = ok ? config.numbers.map((n) => toE164(n, config.country)) : [];
   const endpoint = ok && config.endpoint ? endpointOf(config.endpoint) : undefined;
   // Global Privacy Control: no persistent visitor id, and no click id stored or sent (nor in the landing page).
@@ -265,7 +184,7 @@ export function init(config: Config): Instance {
       // The whole document: while it is still loading, the observer swaps nodes as the parser inserts them, so
       // an async script in <head> swaps before the first paint of the body.
       swap = swapNumbers(config.root || document.documentElement, replacements, {
-        observe: config.observe ?? true,
+        observe: config.observe,
         country: config.country,
         attributes: config.attributes,
         ignore: config.ignore,
@@ -285,7 +204,7 @@ export function init(config: Config): Instance {
   const push = (event: string, number: string, target: string): void => {
     const dataLayer = (window as { dataLayer?: unknown[] }).dataLayer;
     const { channel, source: src, medium, campaign, term } = source;
-    if (config.dataLayer !== false && Array.isArray(dataLayer))
+    if (config.dataLayer && Array.isArray(dataLayer))
       dataLayer.push({ event: 'callswap.' + event, callswap: { number, target, channel, source: src, medium, campaign, term, session: lease?.session } });
   };
 
@@ -323,8 +242,8 @@ export function init(config: Config): Instance {
     const { visit } = trackVisit(pageSource, Date.now(), {
       store: true,
       cookieDomain: domain(),
-      sessionTimeout: config.sessionTimeout ?? SESSION_TIMEOUT,
-      attributionDays: config.attributionDays ?? ATTRIBUTION_DAYS,
+      sessionTimeout: config.sessionTimeout,
+      attributionDays: config.attributionDays,
     });
     source = visit.source;
     const own = staticFor(source);
@@ -478,7 +397,7 @@ export function init(config: Config): Instance {
     // config requires consent.
     stopSignals = onConsentSignal((change) => onSignals(change));
     if (config.requireConsent && signals.ad_storage) consent = signals.ad_storage == 'granted';
-    if (config.observe === false && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+    if (!config.observe && document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
     else start();
     if (document.readyState == 'complete') reportMissing();
     else addEventListener('load', reportMissing, { once: true });

@@ -52,6 +52,8 @@ interface Stored extends Lease {
   expires: number;
 }
 
+/** Milliseconds before a lease request gives up, unless the config says otherwise. */
+export const TIMEOUT = 3000;
 export const LEASE_KEY = '_callswap_lease';
 export const FAILED_KEY = '_callswap_failed';
 /** While the pool fails, one lease attempt per visitor per this many ms at most. */
@@ -90,7 +92,7 @@ const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, valu
  * leaves `numbers` empty: the page keeps its own numbers. Never throws.
  */
 export function createLeaseClient(options: LeaseOptions): LeaseClient {
-  const { endpoint, site, targets, timeout = 3000, onNumbers, onEvent, more = () => undefined } = options;
+  const { endpoint, site, targets, timeout = TIMEOUT, onNumbers, onEvent, more = () => undefined } = options;
   const key = `${LEASE_KEY}:${site}`;
   const failedKey = `${FAILED_KEY}:${site}`;
   const locks = navigator.locks;

@@ -1,6 +1,7 @@
 // The script-tag build: the only module with side effects. It defines window.callswap, replays calls queued by the
 // stub before it arrived, and starts by itself from the script tag's data-attributes.
-import { FIELDS, init, unhide, type Config, type Events, type Instance, type Status } from '../init/init.js';
+import { FIELDS } from '../init/config.js';
+import { init, unhide, type Config, type Events, type Instance, type Status } from '../init/init.js';
 import { closest, notice, warnInsteadOfThrow, warnOnce } from '../lib/invalid.js';
 import { detectSource } from '../source/detectSource.js';
 import { swapNumbers } from '../swap/swapNumbers.js';
@@ -43,23 +44,26 @@ const fromAttributes = (script: HTMLScriptElement | null): Config | undefined =>
   const data = script?.dataset;
   if (!data || !Object.keys(data).length) return;
   const config: Record<string, unknown> = {};
+  const names = Object.keys(FIELDS);
   for (const key of Object.keys(data)) {
     const value = data[key]!;
-    if (!FIELDS.includes(key)) {
-      const meant = closest(key, FIELDS, 3);
+    const kind = names.includes(key) && FIELDS[key as keyof Config];
+    if (!kind) {
+      const meant = closest(key, names, 3);
       if (meant) notice(`unknown attribute "${dashed(key)}" (did you mean "${dashed(meant)}"?)`);
       continue;
     }
     try {
-      config[key] = /^(static|rules)$/.test(key)
-        ? JSON.parse(value)
-        : /^(numbers|leaseFor|attributes)$/.test(key)
-          ? value.split(',').map((n) => n.trim()).filter(Boolean)
-          : /^(timeout|sessionTimeout|attributionDays)$/.test(key)
-            ? Number(value)
-            : /^(requireConsent|debug|observe|dataLayer)$/.test(key)
-              ? value != 'false'
-              : value;
+      config[key] =
+        kind == 'j'
+          ? JSON.parse(value)
+          : kind == 'l'
+            ? value.split(',').map((n) => n.trim()).filter(Boolean)
+            : typeof kind == 'object'
+              ? Number(value)
+              : kind == 'b'
+                ? value != 'false'
+                : value;
     } catch {
       notice(`${dashed(key)} is not valid JSON`);
     }

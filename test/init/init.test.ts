@@ -2,7 +2,9 @@ import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { showDebug } from '../../src/debug/showDebug';
+import { FIELDS } from '../../src/init/config';
 import { init, type Config, type Instance } from '../../src/init/init';
+import { warnInsteadOfThrow } from '../../src/lib/invalid';
 import { paused } from '../../src/lease/request';
 import { validator } from '../protocol';
 
@@ -83,6 +85,54 @@ describe('config errors name the field', () => {
     document.body.innerHTML = '<p id="n">Bel 020 123 4567</p>';
     expect(() => init(config as Config)).toThrow(message);
     expect(text()).toBe('Bel 020 123 4567');
+  });
+});
+
+describe('a config error changes nothing: no request, no storage, one warning (script tag)', () => {
+  /** A bad value for every field. */
+  const BAD: Record<keyof Config, unknown> = {
+    site: 'a b',
+    numbers: ['call us'],
+    endpoint: 'pool.example.com/v1',
+    static: { paid_search: 'ring us' },
+    rules: [{ pool: 'ads', source: 42 }],
+    leaseFor: 'paid_search',
+    country: 7,
+    sessionTimeout: 0,
+    attributionDays: 731,
+    cookieDomain: ['example.com'],
+    requireConsent: 'yes',
+    timeout: 10,
+    debug: 1,
+    root: 'main',
+    observe: 'no',
+    dataLayer: 0,
+    attributes: ['data-phone', 'a b'],
+    ignore: '[[',
+  };
+  beforeAll(() => warnInsteadOfThrow(true));
+  afterAll(() => warnInsteadOfThrow(false));
+
+  test('every field has a bad value here', () => expect(Object.keys(BAD).sort()).toEqual(Object.keys(FIELDS).sort()));
+
+  test.each(Object.entries(BAD))('%s: %j', async (field, value) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const requests: string[] = [];
+    server.events.on('request:start', ({ request }) => void requests.push(request.url));
+    try {
+      const instance = start({ [field]: value });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(text()).toBe('Bel 020 123 4567');
+      expect(document.getElementById('call')!.getAttribute('href')).toBe('tel:+31201234567');
+      expect(requests).toEqual([]);
+      expect(stored()).toEqual({ cookie: false, keys: [] });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(field == 'numbers' || field == 'static' ? /not a phone number/ : field == 'rules' ? /rules\[0\]/ : `"${field}"`);
+      expect(instance.status().error?.code).toBe('config');
+    } finally {
+      server.events.removeAllListeners();
+      warn.mockRestore();
+    }
   });
 });
 
