@@ -2,6 +2,7 @@
 // with its default here; a partial object (`"rateLimit": { "perIp": 50 }`) is merged with the defaults field by field.
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import { E164 as E164_RE, PATTERNS } from './routes/openapi.js';
 
 export interface SiteConfig {
   /** Origins whose pages may use the public API for this site (besides the server's own); `["*"]` allows any. */
@@ -55,10 +56,10 @@ export interface PoolConfig {
 const seconds = (fallback: number, description: string, max = 31_536_000) => ({ type: 'integer', minimum: 0, maximum: max, default: fallback, description });
 const positive = (fallback: number, description: string, max = 1_000_000_000) => ({ type: 'integer', minimum: 1, maximum: max, default: fallback, description });
 /** A phone number in E.164: what every number in the config is written as. */
-export const E164_PATTERN = '^\\+[1-9][0-9]{6,14}$';
+export const E164_PATTERN = PATTERNS.e164;
 const E164 = { type: 'string', pattern: E164_PATTERN };
 /** A site id, as the SDK's `site` names it. */
-export const SITE_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
+export const SITE_PATTERN = PATTERNS.site;
 const ORIGINS = { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } };
 /**
  * What a call is worth when a site's `conversion` does not say (or the conversion file is named in the request), and
@@ -236,7 +237,7 @@ export function closest(name: string, names: string[]): string | undefined {
  */
 const asE164 = (written: string): string | undefined => {
   const digits = written.replace(/\(0\)/, '').replace(/[^\d+]/g, '').replace(/^00/, '+');
-  return /^\+[1-9]\d{6,14}$/.test(digits) ? digits : undefined;
+  return E164_RE.test(digits) ? digits : undefined;
 };
 
 /** Checks a parsed config and fills in defaults; throws an Error whose message names the field. */

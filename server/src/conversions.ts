@@ -3,6 +3,7 @@
 // functions: the route (src/routes/conversions.ts) reads the calls, these write the file.
 import { createHash } from 'node:crypto';
 import { CONVERSION, type SiteConfig } from './config.js';
+import { E164 } from './routes/openapi.js';
 import type { Call } from './store/store.js';
 
 export type Provider = 'google_ads' | 'microsoft_ads';
@@ -27,7 +28,6 @@ export interface ConversionOptions {
 
 /** A click id as the platforms issue them (base64url-ish); anything else (a formula, a comma) is no click id. */
 const CLICK_ID = /^\w[\w-]{0,299}$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** The shortest answered call of a site that counts (seconds). */
 export const minDurationOf = (site: SiteConfig | undefined): number => site?.conversion?.minDuration ?? CONVERSION.minDuration;

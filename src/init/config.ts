@@ -2,6 +2,7 @@
 // error changes nothing on the page, stores nothing and sends nothing).
 import { invalid } from '../lib/invalid.js';
 import { TIMEOUT } from '../lease/createLeaseClient.js';
+import { SITE } from '../lease/protocol.js';
 import { ATTRIBUTION_DAYS, SESSION_TIMEOUT } from '../source/attribute.js';
 import { compileRules } from '../source/rules.js';
 import type { Channel, Rule } from '../source/types.js';
@@ -123,7 +124,7 @@ const selects = (selector: string): boolean => {
 /** Config checks in order; each returns true or reports the problem naming the field. */
 const CHECKS: ((c: Config) => unknown)[] = [
   (c) => (!!c && typeof c == 'object') || invalid('init needs a config object'),
-  (c) => (typeof c.site == 'string' && /^[\w.-]{1,100}$/.test(c.site)) || invalid('"site" must be the site id (letters, digits, ".", "-", "_")'),
+  (c) => (typeof c.site == 'string' && SITE.test(c.site)) || invalid('"site" must be the site id (letters, digits, ".", "-", "_")'),
   (c) => (Array.isArray(c.numbers) && c.numbers.length > 0) || invalid('"numbers" must be a non-empty array of the site\'s phone numbers'),
   (c) =>
     Object.entries(FIELDS).every(([name, kind]) => {

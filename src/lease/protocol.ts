@@ -64,8 +64,10 @@ export interface PoolEvent {
 export const TTL_BOUNDS = [60, 86_400] as const;
 export const HEARTBEAT_BOUNDS = [10, 600] as const;
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-const SESSION = /^[\w-]{8,128}$/;
+// The protocol's patterns, written as openapi.json writes them (test/vocabulary.test.ts holds them to it).
+export const E164 = /^\+[1-9][0-9]{6,14}$/;
+export const SESSION = /^[A-Za-z0-9_-]{8,128}$/;
+export const SITE = /^[A-Za-z0-9_.-]{1,100}$/;
 
 const clamp = (value: number, [min, max]: readonly [number, number]): number => Math.min(max, Math.max(min, value));
 

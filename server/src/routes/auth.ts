@@ -3,6 +3,7 @@
 // cannot read their answers.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { PATTERNS } from './openapi.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -62,4 +63,4 @@ export function adminOrExport(fastify: FastifyInstance): onRequestAsyncHookHandl
 }
 
 /** A site id in a query string. */
-export const SITE = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' };
+export const SITE = { type: 'string', pattern: PATTERNS.site };

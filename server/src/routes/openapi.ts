@@ -4,6 +4,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export const openapi = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8'));
 
+/**
+ * The protocol's vocabulary, from openapi.json only: the server's config, routes and webhooks use these, and a test
+ * holds the SDK's and the GTM template's copies to them.
+ */
+export const PATTERNS = {
+  e164: openapi.components.schemas.E164.pattern as string,
+  site: openapi.components.schemas.Site.pattern as string,
+  session: openapi.components.schemas.SessionId.pattern as string,
+};
+export const E164 = RegExp(PATTERNS.e164);
+
 /** A reference to one of openapi.json's component schemas, as a route schema. */
 export const ref = (name: string) => ({ $ref: `${name}#` });
 

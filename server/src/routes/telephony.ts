@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { E164 } from './openapi.js';
 
 export interface TelephonyOptions {
   /** TWILIO_AUTH_TOKEN: without it every webhook is refused. */
@@ -14,7 +15,6 @@ export interface TelephonyOptions {
 
 type Form = Record<string, string | string[]>;
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 /** Twilio's final call statuses: after one, a status callback changes nothing. */
 const FINAL = /^(completed|busy|no-answer|failed|canceled)$/;
 const xml = (body: string) => `<Response>${body}</Response>`;
