@@ -1,3 +1,4 @@
+-- The counters' rules are those of src/store/counters.ts (fields, the cap, peaks as maxima), written again for Redis.
 -- Adds to a site's counters, in total and in one hour's hash, and records the hour. Atomic so that the cap on
 -- distinct fields (their names come from visitors' requests) holds with several processes writing: a new field past
 -- the cap is counted as "<kind>|(other)". With ARGV[3] == 'max' a field keeps the largest value instead of a sum.

@@ -2,7 +2,8 @@
 // turn their results into answers), so tests can drive them directly against either store.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { PoolConfig, SiteConfig } from './config.js';
-import { cleanConsent, cleanSource, ofKind, total, type Analytics, type Call, type Consent, type Session, type Source, type Store } from './store/store.js';
+import { counter, ofKind, poolId, total } from './store/counters.js';
+import { cleanConsent, cleanSource, type Analytics, type Call, type Consent, type Session, type Source, type Store } from './store/store.js';
 
 const DAY = 86_400_000;
 /** Days a non-direct source stays attributed to later direct visits when a site's config does not say. */
@@ -114,7 +115,7 @@ export function createPool(config: PoolConfig, store: Store) {
    */
   const everyPool = [...sites].flatMap(([site, { numbers }]) =>
     Object.entries(numbers).flatMap(([target, { pools }]) =>
-      Object.entries(pools).map(([name, list]) => ({ site, id: `${name}@${target}`, name, target, key: poolKey(site, target, name), list, size: list.length })),
+      Object.entries(pools).map(([name, list]) => ({ site, id: poolId(name, target), name, target, key: poolKey(site, target, name), list, size: list.length })),
     ),
   );
   /** Tracking number → its pool (the site, and the site number it stands for). */
@@ -189,16 +190,16 @@ export function createPool(config: PoolConfig, store: Store) {
       if ('limited' in outcome) return { error: 'rate_limited', retryAfter: Math.max(1, Math.ceil(outcome.limited / 1000)) };
       if ('lost' in outcome) return { error: 'unavailable' };
       const { session, exhausted } = outcome;
-      const counts: Record<string, number> = { [`sessions|${session.source.channel}`]: 1 };
+      const counts: Record<string, number> = { [counter('sessions', session.source.channel)]: 1 };
       const add = (field: string) => (counts[field] = (counts[field] ?? 0) + 1);
       // Campaign and keyword names come from visitors: the store caps distinct fields per hour.
-      if (session.source.campaign) add(`campaign|${session.source.campaign.slice(0, 100)}`);
-      if (session.source.term) add(`term|${session.source.term.slice(0, 100)}`);
-      for (const { target, name } of picks) add(`${exhausted.includes(target) ? 'exhausted' : 'leased'}|${name}@${target}`);
+      if (session.source.campaign) add(counter('campaign', session.source.campaign.slice(0, 100)));
+      if (session.source.term) add(counter('term', session.source.term.slice(0, 100)));
+      for (const { target, name } of picks) add(counter(exhausted.includes(target) ? 'exhausted' : 'leased', poolId(name, target)));
       await store.count(request.site, counts, session.created);
       // A pool that had no number is at its peak right now: recorded as such, not only at the next minute's sample.
       for (const { target, name, pool: key } of picks.filter((p) => exhausted.includes(p.target))) {
-        await store.peak(request.site, `${name}@${target}`, (await busy([key]))[key] ?? 0, session.created);
+        await store.peak(request.site, poolId(name, target), (await busy([key]))[key] ?? 0, session.created);
       }
       return { lease: { session: session.id, numbers: session.numbers, ttl: config.ttl, heartbeat: config.heartbeat }, ...(remembered && { cookie: remembered }) };
     },
@@ -235,7 +236,7 @@ export function createPool(config: PoolConfig, store: Store) {
       }
       if (event.type == 'vitals' && event.name && typeof event.value == 'number') await store.addVital(session.site, event.name, event.value);
       // A tap counts once per visit and number, however often the visitor taps.
-      if (event.type == 'click' && event.target && (await store.tap(id, event.target))) await store.count(session.site, { [`clicks|${session.source.channel}`]: 1 }, await store.now());
+      if (event.type == 'click' && event.target && (await store.tap(id, event.target))) await store.count(session.site, { [counter('clicks', session.source.channel)]: 1 }, await store.now());
       return 'ok' as const;
     },
 
@@ -258,11 +259,11 @@ export function createPool(config: PoolConfig, store: Store) {
         ...(input.answered != null && { answered: input.answered }),
       };
       await store.addCall(call);
-      if (call.site) await store.count(call.site, { [`calls|${call.source!.channel}`]: 1 }, at);
+      if (call.site) await store.count(call.site, { [counter('calls', call.source!.channel)]: 1 }, at);
       else {
         // Not attributed: counted for the site the number belongs to, if any.
         const site = owners.get(input.to)?.site;
-        if (site) await store.count(site, { 'calls|(none)': 1 }, at);
+        if (site) await store.count(site, { [counter('calls', '(none)')]: 1 }, at);
       }
       return call;
     },
@@ -309,8 +310,8 @@ export function createPool(config: PoolConfig, store: Store) {
         for (const { id, key, size } of pools) {
           const now = held[key] ?? 0;
           await store.peak(siteId, id, now, t);
-          if (now) counts[`heldmin|${id}`] = now;
-          if (now >= size) counts[`full|${id}`] = 1;
+          if (now) counts[counter('heldmin', id)] = now;
+          if (now >= size) counts[counter('full', id)] = 1;
         }
         await store.count(siteId, counts, t);
       }

@@ -2,7 +2,8 @@
 // channel and over time, campaigns and keywords with their calls, recent calls with their visit, and per pool the
 // numbers held over time, the peak, who went without and how many numbers to add. Plain functions over the store.
 import type { PoolLogic } from './pool.js';
-import { HOUR, ofKind, total, type Call, type Store } from './store/store.js';
+import { ofKind, peakOf, total, type CounterKind } from './store/counters.js';
+import { HOUR, type Call, type Store } from './store/store.js';
 
 export type Range = '24h' | '7d' | '30d';
 const RANGES: Record<Range, { ms: number; bucket: number }> = {
@@ -71,7 +72,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
     store.missing(site),
   ]);
 
-  const sum = (kind: string) => ofKind(counters, kind);
+  const sum = (kind: CounterKind) => ofKind(counters, kind);
   const sessions = sum('sessions');
   const clicks = sum('clicks');
   const called = sum('calls');
@@ -88,8 +89,8 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
     }
     return values;
   };
-  const line = (kind: string) => perBucket((fields) => total(ofKind(fields, kind)), (a, b) => a + b);
-  const peakLine = (id: string) => perBucket((fields) => fields[`peak|${id}`] ?? 0, Math.max);
+  const line = (kind: CounterKind) => perBucket((fields) => total(ofKind(fields, kind)), (a, b) => a + b);
+  const peakLine = (id: string) => perBucket((fields) => fields[peakOf(id)] ?? 0, Math.max);
 
   const ranked = (kind: 'campaign' | 'term') => {
     const byName = new Map<string, { name: string; sessions: number; calls: number }>();

@@ -1,3 +1,4 @@
+// @vitest-environment node
 // The server's README states what the code does: its tables of environment variables and config fields are
 // checked against src/env.ts and the config schema, so a variable or field added to one and not the other fails.
 import { readFileSync } from 'node:fs';

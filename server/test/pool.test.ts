@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import type { PoolConfig } from '../src/config';
 import { createPool, poolKey, type LeaseRequest } from '../src/pool';
 import { MAIN, OTHER, S, source, testConfig } from './fixtures';
+import { counter, MAX_FIELDS, ofKind, peakOf, poolId, total } from '../src/store/counters';
 import { stores, type Clocked } from './stores';
 
 let visitors = 0;
@@ -284,6 +285,20 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     const counted = await store.counters('x');
     expect(Object.keys(counted).length).toBe(2001);
     expect(counted['campaign|(other)']).toBe(100);
+  });
+
+  test('a sum over hours keeps every field each hour kept: the cap is per hour, in every store', async () => {
+    const { store, now, advance } = await setup();
+    const t = await now();
+    const campaigns = (from: number) => Object.fromEntries(Array.from({ length: MAX_FIELDS }, (_, i) => [counter('campaign', `c${from + i}`), 1]));
+    await store.count('y', campaigns(0), t);
+    await store.count('y', campaigns(MAX_FIELDS), t + 3_600_000);
+    await store.peak('y', poolId('main', '+31201234567'), 4, t);
+    advance(2 * 3_600_000);
+    const sum = await store.counters('y', t - 1);
+    expect(Object.keys(sum).length).toBe(2 * MAX_FIELDS);
+    expect(total(ofKind(sum, 'campaign'))).toBe(2 * MAX_FIELDS);
+    expect(sum[peakOf(poolId('main', '+31201234567'))]).toBeUndefined();
   });
 
   test('leasing agrees with a plain model over 3,000 random steps (the O(log n) order is the O(n) order)', async () => {

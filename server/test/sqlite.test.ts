@@ -1,3 +1,4 @@
+// @vitest-environment node
 // The SQLite store's own promises: what it wrote is there after the store is closed and opened again (a restart),
 // a number held before is not handed out after, the schema is migrated forward and never backward, and a backup
 // is a consistent copy taken while the store writes.

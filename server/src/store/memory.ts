@@ -2,7 +2,8 @@
 // (Node runs one task at a time and nothing here awaits), so taking a number is atomic without locks.
 import { randomBytes } from 'node:crypto';
 import { createHeap, type Heap } from './heap.js';
-import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
+import { capped, peakOf, sumOf } from './counters.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_PAGES, type Call, type Session, type Store, type Touched } from './store.js';
 
 /** One pool: its numbers ordered by when their last holding ends, and a count of those held now. */
 interface Pool {
@@ -143,9 +144,9 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
     return fields;
   };
 
-  /** A field of a counter hash; a new one past MAX_FIELDS goes to "<kind>|(other)". */
+  /** A field of a counter hash (counters.ts: a new one past the cap counts as its kind's "(other)"). */
   const add = (fields: Map<string, number>, field: string, n: number, max = false): void => {
-    if (!fields.has(field) && fields.size >= MAX_FIELDS) field = field.split('|')[0] + '|(other)';
+    field = capped(field, fields.has(field), fields.size);
     fields.set(field, max ? Math.max(fields.get(field) ?? 0, n) : (fields.get(field) ?? 0) + n);
   };
 
@@ -351,11 +352,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
     async counters(site, since) {
       if (since == null) return Object.fromEntries(totals.get(site) || []);
-      const sum = new Map<string, number>();
-      for (const [hour, fields] of hours.get(site) || []) {
-        if (hour + HOUR > since) for (const [field, n] of fields) if (!field.startsWith('peak|')) add(sum, field, n);
-      }
-      return Object.fromEntries(sum);
+      return sumOf([...(hours.get(site) || [])].filter(([hour]) => hour + HOUR > since).map(([, fields]) => Object.fromEntries(fields)));
     },
 
     async series(site, since) {
@@ -365,7 +362,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
     },
 
     async peak(site, pool, held, at) {
-      add(bucket(hoursOf(site), hourOf(at)), `peak|${pool}`, held, true);
+      add(bucket(hoursOf(site), hourOf(at)), peakOf(pool), held, true);
     },
 
     async addMissing(site, page, targets) {

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type Result } from 'ioredis';
-import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_FIELDS, MAX_PAGES, type Call, type Consent, type Session, type Store, type Touched } from './store.js';
+import { MAX_FIELDS, peakOf, sumOf } from './counters.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_CALLS, MAX_PAGES, type Call, type Consent, type Session, type Store, type Touched } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -326,11 +327,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
 
     async counters(site, since) {
       if (since == null) return Object.fromEntries(Object.entries(await client.hgetall(k.totals(site))).map(([f, n]) => [f, Number(n)]));
-      const sum: Record<string, number> = {};
-      for (const fields of Object.values(await this.series(site, since))) {
-        for (const [field, n] of Object.entries(fields)) if (!field.startsWith('peak|')) sum[field] = (sum[field] ?? 0) + n;
-      }
-      return sum;
+      return sumOf(Object.values(await this.series(site, since)));
     },
 
     async series(site, since) {
@@ -344,7 +341,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     },
 
     async peak(site, pool, held, at) {
-      await client.csCount(k.totals(site), k.hour(site, hourOf(at)), k.hours(site), hourOf(at), MAX_FIELDS, 'max', `peak|${pool}`, held);
+      await client.csCount(k.totals(site), k.hour(site, hourOf(at)), k.hours(site), hourOf(at), MAX_FIELDS, 'max', peakOf(pool), held);
     },
 
     async addMissing(site, page, targets) {

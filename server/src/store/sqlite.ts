@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import type LibsqlDatabase from 'libsql';
-import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_FIELDS, MAX_PAGES, type Call, type Session, type Store, type Touched, type Visit } from './store.js';
+import { capped, peakOf } from './counters.js';
+import { CALL_BATCH, changeVisit, HISTORY, HOUR, hourOf, MAX_PAGES, type Call, type Session, type Store, type Touched, type Visit } from './store.js';
 
 type Database = LibsqlDatabase.Database;
 const require = createRequire(import.meta.url);
@@ -180,7 +181,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     add: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = n + excluded.n'),
     max: q('INSERT INTO counters (site, hour, field, n) VALUES (?, ?, ?, ?) ON CONFLICT (site, hour, field) DO UPDATE SET n = max(n, excluded.n)'),
     totals: q<{ field: string; n: number }>(`SELECT field, n FROM counters WHERE site = ? AND hour = ${TOTAL}`),
-    sums: q<{ field: string; n: number }>(`SELECT field, sum(n) AS n FROM counters WHERE site = ? AND hour >= 0 AND hour > ? AND field NOT LIKE 'peak|%' GROUP BY field`),
+    sums: q<{ field: string; n: number }>(`SELECT field, sum(n) AS n FROM counters WHERE site = ? AND hour >= 0 AND hour > ? AND field NOT LIKE '${peakOf('')}%' GROUP BY field`),
     hours: q<{ hour: number; field: string; n: number }>('SELECT hour, field, n FROM counters WHERE site = ? AND hour >= 0 AND hour > ? ORDER BY hour'),
     page: q('SELECT 1 FROM missing WHERE site = ? AND page = ? LIMIT 1'),
     pages: q<{ n: number }>('SELECT count(DISTINCT page) AS n FROM missing WHERE site = ?'),
@@ -317,8 +318,8 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
   };
 
   /**
-   * Adds to (or raises) one counter of a bucket, written at the commit; a new field past MAX_FIELDS goes to
-   * "<kind>|(other)".
+   * Adds to (or raises) one counter of a bucket, written at the commit (counters.ts: a new field past the cap counts
+   * as its kind's "(other)").
    */
   const add = (site: string, hour: number, field: string, n: number, max = false): void => {
     const bucket = `${site}\n${hour}`;
@@ -328,7 +329,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       if (known.size > 1000) known.clear();
       known.set(bucket, (fields = new Set(sql.fields.all(site, hour).map((r) => r.field))));
     }
-    if (!fields.has(field) && fields.size >= MAX_FIELDS) field = field.split('|')[0] + '|(other)';
+    field = capped(field, fields.has(field), fields.size);
     fields.add(field);
     const key = `${bucket}\n${field}`;
     const before = counts.get(key);
@@ -554,7 +555,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     },
 
     async peak(site, pool, held, at) {
-      add(site, hourOf(at), `peak|${pool}`, held, true);
+      add(site, hourOf(at), peakOf(pool), held, true);
     },
 
     async addMissing(site, page, targets) {

@@ -260,18 +260,9 @@ export const CALL_BATCH = 1000;
 export const HISTORY = 1000;
 /** Distinct pages kept per site for missing targets: pages are named by visitors' requests. */
 export const MAX_PAGES = 1000;
-/** Distinct counter fields per site and hour: campaign and keyword names come from visitors' requests. */
-export const MAX_FIELDS = 2000;
 /** Calls kept at most, whatever the retention. */
 export const MAX_CALLS = 100_000;
 export const HOUR = 3_600_000;
 /** The start of the hour `at` falls in (ms): the counters' buckets. */
 export const hourOf = (at: number): number => Math.floor(at / HOUR) * HOUR;
-/** The counters of one kind (fields `kind|name`), by name. */
-export const ofKind = (fields: Record<string, number>, kind: string): Record<string, number> => {
-  const out: Record<string, number> = {};
-  for (const [field, n] of Object.entries(fields)) if (field.startsWith(kind + '|')) out[field.slice(kind.length + 1)] = n;
-  return out;
-};
-/** The sum of some counters. */
-export const total = (values: Record<string, number>): number => Object.values(values).reduce((a, b) => a + b, 0);
+
