@@ -189,7 +189,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await fastify.pool.sync();
   // Once a minute: ended sessions and old calls dropped, the pools sampled for the dashboard's pool health.
   const tick = () =>
-    Promise.all([fastify.pool.sweep(), fastify.pool.sample()]).catch((e) => fastify.log.warn({ err: { message: e.message } }, 'sweep or sample failed'));
+    Promise.all([fastify.pool.sweep(), fastify.pool.sample()]).catch((e: Error) => fastify.log.warn({ err: { message: e.message } }, 'sweep or sample failed'));
   void tick();
   const ticker = setInterval(tick, SWEEP_EVERY);
   ticker.unref();

@@ -259,7 +259,7 @@ export function checkConfig(raw: unknown, file = 'config'): PoolConfig {
       const meant = closest(name, known);
       fail(`unknown field "${[at, name].filter(Boolean).join('.')}"${meant ? ` (did you mean "${meant}"?)` : ''}`);
     }
-    const key = e!.propertyName ?? e!.params.propertyName;
+    const key = e!.propertyName ?? (e!.params as { propertyName?: string }).propertyName;
     if (key != null && /\.numbers$|^numbers$/.test(at)) phone(key, 'site numbers');
     if (key != null && /(^|\.)sites$/.test(at)) fail(`"${key}" in "sites" is not a site id: letters, digits, ".", "-" and "_", at most 100`);
     if (key != null && /\.pools$/.test(at)) fail(`"${key}" in "${at}" is not a pool name: letters, digits, ".", "-" and "_", at most 100`);
@@ -302,13 +302,13 @@ export function loadConfig(path: string): PoolConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    throw new Error(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code})`, { cause: e });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   return checkConfig(raw, path);
 }

@@ -69,7 +69,7 @@ export const offsetAt = (at: number, timeZone: string): number => {
   const fixed = /^([+-])(\d\d)(\d\d)$/.exec(timeZone);
   if (fixed) return (fixed[1] == '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
   const [y, mo, d, h, mi, s] = wall(at, timeZone);
-  return Math.round((Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) - Math.floor(at / 1000) * 1000) / 60_000);
+  return Math.round((Date.UTC(y!, mo! - 1, d, h, mi, s) - Math.floor(at / 1000) * 1000) / 60_000);
 };
 
 /** `yyyy-MM-dd HH:mm:ss` of a moment, in a fixed offset (`+0130`) or an IANA zone. */
@@ -149,7 +149,7 @@ export function conversionWriter(options: ConversionOptions): { header: string; 
         name,
         google ? formatTimeWithOffset(at, zone) : formatTime(at, zone),
         worth,
-        ...(google ? [CONSENT[userData!] ?? '', CONSENT[call.consent?.ad_personalization!] ?? ''] : []),
+        ...(google ? [CONSENT[userData!] ?? '', (call.consent?.ad_personalization ? CONSENT[call.consent.ad_personalization] : '')] : []),
         ...(options.hashedPhone ? [phone] : []),
       ];
       return `${cells.join(',')}\r\n`;

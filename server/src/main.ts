@@ -19,11 +19,24 @@ const DRAIN_MAX = 2000;
 /** In-flight requests get this long (ms) after SIGTERM before the process exits anyway. */
 const STOP_TIMEOUT = 10_000;
 
+/** What the short log reads of a pino line. */
+interface LogEntry {
+  time: number;
+  level: number;
+  msg: string;
+  site?: string;
+  channel?: string;
+  numbers?: number;
+  none?: number;
+  attributed?: boolean;
+  err?: { message: string };
+}
+
 /** The demo's log: one short line per lease, release and call, and errors; pino's JSON lines in, text out. */
 const shortLines = {
   write(line: string): void {
     try {
-      const entry = JSON.parse(line);
+      const entry = JSON.parse(line) as LogEntry;
       const time = new Date(entry.time).toTimeString().slice(0, 8);
       const text =
         entry.msg == 'lease'

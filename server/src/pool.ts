@@ -99,7 +99,7 @@ export function createPool(config: PoolConfig, store: Store) {
   const ipKey = async (ip: string): Promise<string> => {
     let key = ipKeys.get(ip);
     if (!key) {
-      key = createHmac('sha256', await (salt ??= store.salt().catch((e) => ((salt = undefined), Promise.reject(e)))))
+      key = createHmac('sha256', await (salt ??= store.salt().catch((e) => ((salt = undefined), Promise.reject(e as Error)))))
         .update(ip)
         .digest('base64url')
         .slice(0, 16);

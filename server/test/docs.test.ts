@@ -21,10 +21,10 @@ const table = (heading: string): string[][] => {
 
 test('the environment table lists every variable src/env.ts reads, with its default and what it does', () => {
   const rows = table('## Running');
-  expect(rows.map(([name]) => name!.replace(/`/g, ''))).toEqual(Object.keys(ENVIRONMENT));
+  expect(rows.map(([name]) => name.replace(/`/g, ''))).toEqual(Object.keys(ENVIRONMENT));
   for (const [name, fallback, what] of rows) {
-    const variable = ENVIRONMENT[name!.replace(/`/g, '') as keyof typeof ENVIRONMENT];
-    expect(fallback!.replace(/`/g, ''), name).toBe(variable.default || '—');
+    const variable = ENVIRONMENT[name.replace(/`/g, '') as keyof typeof ENVIRONMENT];
+    expect(fallback.replace(/`/g, ''), name).toBe(variable.default || '—');
     expect(what, name).toBe(variable.what);
   }
 });
@@ -32,9 +32,9 @@ test('the environment table lists every variable src/env.ts reads, with its defa
 test('the config table lists every field of the schema, with its default', () => {
   const rows = table('## Config');
   const fields = Object.keys(CONFIG_SCHEMA.properties).filter((name) => name != '$schema');
-  expect(rows.map(([name]) => name!.replace(/`/g, '')).sort()).toEqual(fields.sort());
+  expect(rows.map(([name]) => name.replace(/`/g, '')).sort()).toEqual(fields.sort());
   for (const [name, fallback] of rows) {
-    const schema = CONFIG_SCHEMA.properties[name!.replace(/`/g, '') as keyof typeof CONFIG_SCHEMA.properties] as { default?: unknown };
+    const schema = CONFIG_SCHEMA.properties[name.replace(/`/g, '') as keyof typeof CONFIG_SCHEMA.properties] as { default?: unknown };
     if (typeof schema.default == 'number') expect(fallback, name).toBe(String(schema.default));
   }
 });

@@ -11,7 +11,7 @@ import type { Call } from '../src/store/store';
 // @ts-expect-error plain JS shared with the end-to-end specs
 import { startGa4, validateGa4 } from '../../test/ga4.mjs';
 import { MAIN, source, testConfig } from './fixtures';
-import { stores, type Clocked } from './stores';
+import { stores } from './stores';
 
 const TOKEN = 'test-token-0123456789';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
@@ -39,7 +39,7 @@ const config = (ga4: Record<string, unknown> | null = STREAM): PoolConfig =>
     sites: {
       ...testConfig().sites,
       demo: {
-        ...testConfig().sites.demo!,
+        ...testConfig().sites.demo,
         numbers: { [MAIN]: { pools: { paid_search: ['+442079460101', '+442079460102', '+442079460103', '+442079460104', '+442079460105', '+442079460106'] } } },
         conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, ...(ga4 && { ga4 }) } as PoolConfig['sites'][string],
     },
@@ -47,7 +47,7 @@ const config = (ga4: Record<string, unknown> | null = STREAM): PoolConfig =>
 
 describe.each(stores)('GA4 with the %s store', (_, makeStore) => {
   const setup = async (options: { ga4?: Record<string, unknown> | null; logs?: string[] } = {}) => {
-    const clock = (await makeStore!()) as Clocked;
+    const clock = (await makeStore!());
     // The stand-in checks timestamps against the store's clock (the memory and SQLite ones start on 2026-01-01).
     let t = await clock.now();
     standin = (await startGa4({ stream: STREAM, now: () => t })) as Standin;
@@ -70,7 +70,7 @@ describe.each(stores)('GA4 with the %s store', (_, makeStore) => {
       const to = lease.json().numbers[MAIN];
       const res = await app.inject({ method: 'POST', url: '/v1/calls', headers: ADMIN, payload: { to, from: '+447700900123', duration: seconds, answered: true } });
       expect(res.statusCode).toBe(201);
-      return res.json() as Call;
+      return res.json<Call>();
     };
     const stored = async (id: string) => (await app.inject({ url: '/v1/calls?site=demo', headers: ADMIN })).json().find((c: Call) => c.id == id) as Call;
     return { app, clock, advance, call, stored, now: () => t };

@@ -13,7 +13,7 @@ const request = (channel: string, extra: Record<string, unknown> = {}, site = 'd
   site,
   visitor: `visitor-${++visitors}`,
   targets,
-  source: source(channel, extra) as LeaseRequest['source'],
+  source: source(channel, extra),
   page: '/',
 });
 
@@ -142,7 +142,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     expect(session.source).toMatchObject({ channel: 'paid_search', campaign: 'spring', clickIds: {}, landingPage: '', referrer: '' });
     // A call in the quarantine still goes to the visit, without its identifiers.
     advance(30 * S);
-    const call = await pool.recordCall({ to: a.numbers[MAIN]!, at: await now() });
+    const call = await pool.recordCall({ to: a.numbers[MAIN], at: await now() });
     expect(call).toMatchObject({ session: a.session, source: { channel: 'paid_search', clickIds: {} } });
     expect((await lease('direct', { pool: 'emergency' })).numbers[MAIN]).toBeUndefined();
     advance(31 * S);
@@ -167,7 +167,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
   test('a request whose origin may not use the site takes nothing and renews nothing', async () => {
     const { lease, pool } = await setup();
     expect(await pool.lease(request('paid_search'), '10.1.1.1', ['other'])).toEqual({ error: 'forbidden' });
-    expect((await pool.stats('demo'))!.pools.paid_search!.held).toBe(0);
+    expect((await pool.stats('demo'))!.pools.paid_search.held).toBe(0);
     const a = await lease('paid_search');
     expect(await pool.heartbeat(a.session, ['other'])).toBe('forbidden');
     expect(await pool.release(a.session, ['other'])).toBe('forbidden');
@@ -180,7 +180,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
   test('a call goes to the session that held the number then, also after the visitor left, within the window', async () => {
     const { lease, pool, advance, now } = await setup({ quarantine: 300, attributionWindow: 3600 });
     const a = await lease('paid_search');
-    const number = a.numbers[MAIN]!;
+    const number = a.numbers[MAIN];
     const leased = await now();
     advance(20 * 60 * S);
     const call = await pool.recordCall({ to: number, from: '+447700900123', at: leased + 15 * 60 * S });
@@ -200,8 +200,8 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     advance(121 * S);
     const b = await lease('organic_search', { pool: 'emergency' }, '10.9.9.9');
     expect(b.numbers[MAIN]).toBe(a.numbers[MAIN]);
-    expect((await pool.recordCall({ to: b.numbers[MAIN]!, at: await now() })).session).toBe(b.session);
-    expect((await pool.recordCall({ to: b.numbers[MAIN]!, at: (await now()) - 60 * S })).session).toBe(a.session);
+    expect((await pool.recordCall({ to: b.numbers[MAIN], at: await now() })).session).toBe(b.session);
+    expect((await pool.recordCall({ to: b.numbers[MAIN], at: (await now()) - 60 * S })).session).toBe(a.session);
   });
 
   test('missing targets per page with counts, vitals as p75, sessions per channel: all from counters', async () => {
@@ -222,11 +222,11 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
   test('retention: ended sessions are kept ttl + the window, calls retentionDays', async () => {
     const { lease, pool, store, advance, redis } = await setup({ attributionWindow: 3600, retentionDays: 2, quarantine: 0 });
     const a = await lease('paid_search');
-    await pool.recordCall({ to: a.numbers[MAIN]! });
+    await pool.recordCall({ to: a.numbers[MAIN] });
     if (redis) {
       // Redis drops the session by itself at its end plus the window (PEXPIREAT on the store's clock).
       const session = (await store.getSession(a.session))!;
-      const key = (await redis.keys(`*session:${a.session}`))[0]!;
+      const key = (await redis.keys(`*session:${a.session}`))[0];
       expect(Number(await redis.call('PEXPIRETIME', key))).toBe(session.until + 3600 * S);
     }
     advance((120 + 3600 + 1) * S);
@@ -252,7 +252,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     expect(await pool.release(released.session)).toMatchObject({ site: 'demo' });
     if (redis) {
       // Redis drops each by itself (PEXPIREAT on the store's clock): at the release, and at the last renewal's end.
-      const expiry = async (id: string) => Number(await redis.call('PEXPIRETIME', (await redis.keys(`*session:${id}`))[0]!));
+      const expiry = async (id: string) => Number(await redis.call('PEXPIRETIME', (await redis.keys(`*session:${id}`))[0]));
       // (Redis's clock runs on between the calls: within a second.)
       expect(Math.abs((await expiry(released.session)) - (end + 3600 * S))).toBeLessThan(1000);
       expect(Math.abs((await expiry(kept.session)) - (end + (600 + 3600) * S))).toBeLessThan(1000);
@@ -325,7 +325,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
         const free = numbers.filter((n) => until.get(n)! + 5 * S <= t);
         const oldest = Math.min(...free.map((n) => until.get(n)!));
         const sure = !numbers.some((n) => near(until.get(n)! + 5 * S, t));
-        const result = await pool.lease({ site: 'm', visitor: null, targets: [MAIN], source: source('direct') as LeaseRequest['source'], page: '/' }, '10.0.0.1');
+        const result = await pool.lease({ site: 'm', visitor: null, targets: [MAIN], source: source('direct'), page: '/' }, '10.0.0.1');
         const number = 'lease' in result ? result.lease.numbers[MAIN] : undefined;
         if (sure && !free.length) expect(number, `step ${step}`).toBeUndefined();
         if (sure && free.length) expect(free.filter((n) => near(until.get(n)!, oldest)), `step ${step}`).toContain(number);
@@ -335,7 +335,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
         }
         if ('lease' in result) sessions.push({ id: result.lease.session, number, until: t + 20 * S });
       } else if (r < 0.8 && sessions.length) {
-        const s = sessions[Math.floor(random() * sessions.length)]!;
+        const s = sessions[Math.floor(random() * sessions.length)];
         const result = await pool.heartbeat(s.id);
         if (!near(s.until, t)) expect(typeof result == 'object', `step ${step}`).toBe(s.until > t);
         if (typeof result == 'object') {
@@ -345,7 +345,7 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
           if (s.number) until.set(s.number, s.until);
         }
       } else if (r < 0.85 && sessions.length) {
-        const s = sessions[Math.floor(random() * sessions.length)]!;
+        const s = sessions[Math.floor(random() * sessions.length)];
         const result = await pool.release(s.id);
         if (!near(s.until, t)) expect(typeof result == 'object', `step ${step}`).toBe(s.until > t);
         if (typeof result == 'object') {

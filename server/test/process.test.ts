@@ -40,7 +40,7 @@ const raw = (port: number, bytes: string | Buffer, timeout = 2000, end = true): 
     let data = '';
     const socket = connect(port, '127.0.0.1', () => (end ? socket.end(bytes) : socket.write(bytes)));
     socket.setTimeout(timeout, () => socket.destroy());
-    socket.on('data', (chunk) => (data += chunk));
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
     socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
   });
@@ -99,8 +99,8 @@ describe('fuzzed requests', () => {
     expect(server.child.exitCode).toBeNull();
     // Calls still connect: every tracking number's voice webhook, correctly signed, answers TwiML that dials.
     const { twilioSign } = await import('../../test/helpers');
-    const config = JSON.parse(readFileSync(CONFIG, 'utf8'));
-    for (const site of Object.values(config.sites) as { numbers: Record<string, { pools: Record<string, string[]> }> }[]) {
+    const config = JSON.parse(readFileSync(CONFIG, 'utf8')) as { sites: Record<string, { numbers: Record<string, { pools: Record<string, string[]> }> }> };
+    for (const site of Object.values(config.sites)) {
       for (const [target, { pools }] of Object.entries(site.numbers)) {
         for (const number of Object.values(pools).flat()) {
           const params = { CallSid: `CA${number.slice(1)}`, To: number, From: '+447700900123' };
@@ -117,7 +117,7 @@ describe('fuzzed requests', () => {
     const port = portOf(server.base);
     let seed = 11;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T,>(list: T[]): T => list[Math.floor(random() * list.length)]!;
+    const pick = <T,>(list: T[]): T => list[Math.floor(random() * list.length)];
     const PROTO = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'];
     const targets = [
       'http://[',
@@ -321,7 +321,7 @@ describe('stopping', () => {
         setTimeout(() => socket.write(LEASE.slice(20)), 600);
       });
       socket.on('data', (chunk) => {
-        data += chunk;
+        data += String(chunk);
         if (data.includes('\r\n\r\n{')) resolve(Number(data.slice(9, 12)));
       });
       socket.on('error', () => resolve(-1));
@@ -436,7 +436,7 @@ describe('two processes on one Redis', () => {
     const config = file('limited.json', { ...testConfig(), rateLimit: { perIp: 6, perVisitor: 1000, windowSeconds: 60 } });
     const servers = [await start({ CONFIG: config, REDIS_URL: redis.url }), await start({ CONFIG: config, REDIS_URL: redis.url })];
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${servers[i % 2]!.base}/v1/nope`)).status);
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${servers[i % 2].base}/v1/nope`)).status);
     expect(statuses).toEqual([404, 404, 404, 404, 404, 404, 429, 429]);
     redis.stop();
   }, 30_000);

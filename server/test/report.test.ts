@@ -2,7 +2,7 @@
 // The dashboard's report against both stores: totals, channels and the series from the hourly counters, campaigns
 // and keywords with their calls, and pool health from the minute samples with its sizing advice.
 import { describe, expect, test } from 'vitest';
-import { createPool, type LeaseRequest } from '../src/pool';
+import { createPool } from '../src/pool';
 import { adviseSize, report } from '../src/report';
 import { MAIN, OTHER, S, source, testConfig } from './fixtures';
 import { stores } from './stores';
@@ -38,7 +38,7 @@ describe.each(stores)('report with the %s store', (_, make) => {
     await pool.sync();
     let n = 0;
     const visit = async (channel: string, extra: Record<string, unknown> = {}) => {
-      const result = await pool.lease({ site: 'demo', visitor: `visitor-${++n}`, targets: [MAIN, OTHER], source: { ...source(channel), ...extra } as LeaseRequest['source'], page: '/' }, `10.0.0.${n}`);
+      const result = await pool.lease({ site: 'demo', visitor: `visitor-${++n}`, targets: [MAIN, OTHER], source: { ...source(channel), ...extra }, page: '/' }, `10.0.0.${n}`);
       if (!('lease' in result)) throw new Error('no lease');
       return result.lease;
     };
@@ -55,8 +55,8 @@ describe.each(stores)('report with the %s store', (_, make) => {
     await visit('organic_search', { campaign: undefined, term: undefined });
     await pool.event(a.session, { type: 'click', page: '/', target: MAIN });
     await pool.event(b.session, { type: 'missing_target', page: '/emergency', targets: [OTHER] });
-    await pool.recordCall({ to: a.numbers[MAIN]!, duration: 90 });
-    await pool.recordCall({ to: b.numbers[MAIN]!, duration: 30 });
+    await pool.recordCall({ to: a.numbers[MAIN], duration: 90 });
+    await pool.recordCall({ to: b.numbers[MAIN], duration: 30 });
     await pool.recordCall({ to: '+442079469999' });
 
     const r = await report(pool, store, 'demo', '24h', config.ttl);

@@ -79,7 +79,7 @@ describe('operator API', () => {
 });
 
 describe('public API: origins per site', () => {
-  const config = { allowedOrigins: [], sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, allowedOrigins: ['https://shop.example'] } } };
+  const config = { allowedOrigins: [], sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo, allowedOrigins: ['https://shop.example'] } } };
 
   test('a preflight passes for any origin, with CORS headers for that origin and nothing else exposed', async () => {
     const app = await make(config);
@@ -389,8 +389,8 @@ describe('logs', () => {
     const logs: string[] = [];
     const lease = await traffic(await make({}, { logs }));
     expect(logs.map((l) => JSON.parse(l).msg)).toEqual(['lease', 'call']);
-    expect(JSON.parse(logs[0]!)).toMatchObject({ reqId: lease.headers['x-request-id'], site: 'demo', channel: 'paid_search', numbers: 2, none: 0 });
-    expect(JSON.parse(logs[1]!)).toMatchObject({ site: 'demo', channel: 'paid_search', attributed: true });
+    expect(JSON.parse(logs[0])).toMatchObject({ reqId: lease.headers['x-request-id'], site: 'demo', channel: 'paid_search', numbers: 2, none: 0 });
+    expect(JSON.parse(logs[1])).toMatchObject({ site: 'demo', channel: 'paid_search', attributed: true });
     for (const secret of SECRETS) expect(logs.join('')).not.toContain(secret);
   });
 
@@ -440,7 +440,7 @@ describe.each(stores)('HTTP with the %s store', (_, makeStore) => {
 
   test('the pool\'s own cookie: a paid lease sets it; a direct visit that lost its storage is attributed to the ad; GPC gets none; a withdrawal forgets it', async () => {
     const { store, advance } = await makeStore();
-    const app = await make({ quarantine: 0, sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, attributionDays: 7 } } }, { store });
+    const app = await make({ quarantine: 0, sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo, attributionDays: 7 } } }, { store });
     const paid = await app.inject({ method: 'POST', url: '/v1/sessions', payload: leaseBody({ source: source('paid_search', { campaign: 'winter', clickIds: { gclid: 'Cj0-cookie' } }) }) });
     const cookie = paid.cookies.find((c) => c.name == '_callswap_id')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });

@@ -25,7 +25,7 @@ describe('SQLite store across a restart', () => {
     await pool.sync();
     const first = await pool.lease(visit('paid_search'), '203.0.113.5');
     if (!('lease' in first)) throw new Error('no lease');
-    const held = first.lease.numbers[MAIN]!;
+    const held = first.lease.numbers[MAIN];
     const call = await pool.recordCall({ to: held, from: '+447700900123', at: t + 10 * S, ref: 'CA1', status: 'ringing' });
     await store.updateCall('CA1', { status: 'completed', duration: 95 });
     const salt = await store.salt();
@@ -73,7 +73,7 @@ describe('SQLite schema versions', () => {
     for (let version = 1; version < MIGRATIONS.length; version++) {
       const dir = dataDir();
       const db = new Database(join(dir, DB_FILE));
-      for (let v = 0; v < version; v++) db.exec(MIGRATIONS[v]!);
+      for (let v = 0; v < version; v++) db.exec(MIGRATIONS[v]);
       db.exec(`PRAGMA user_version = ${version}`);
       // Written by the server of that version: a call.
       db.prepare('INSERT INTO calls (id, at, site, ref, data) VALUES (?, ?, ?, ?, ?)').run(['old-call', 1, 'demo', 'CA-old', JSON.stringify({ id: 'old-call', to: '+442079460101', at: new Date(1).toISOString(), site: 'demo' })]);

@@ -26,7 +26,7 @@ const make = async (config: Partial<PoolConfig> = {}, options: { twilio?: string
       ...config,
       sites: {
         ...testConfig().sites,
-        demo: { ...testConfig().sites.demo!, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, timeZone: 'Europe/Amsterdam' },
+        demo: { ...testConfig().sites.demo, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, timeZone: 'Europe/Amsterdam' },
         ...config.sites,
       },
     }),
@@ -41,7 +41,7 @@ type App = Awaited<ReturnType<typeof make>>;
 const lease = async (app: App, clickIds: Record<string, string> = { gclid: 'Cj0KCQ-test_gclid' }, channel = 'paid_search') => {
   const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: `visitor-${Math.random().toString(36).slice(2, 10)}`, targets: [MAIN, OTHER], source: { ...source(channel), clickIds }, page: '/' } });
   expect(res.statusCode).toBe(201);
-  return res.json() as { session: string; numbers: Record<string, string> };
+  return res.json<{ session: string; numbers: Record<string, string> }>();
 };
 
 /** A webhook as Twilio sends it: form-encoded, signed over the URL it requested. */
@@ -68,7 +68,7 @@ describe('Twilio', () => {
   test('a signed voice webhook records the call against the visit and forwards it to the site number', async () => {
     const app = await make();
     const { session, numbers } = await lease(app);
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     const res = await twilio(app, '/v1/telephony/twilio/voice', params);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/xml/);
@@ -82,7 +82,7 @@ describe('Twilio', () => {
     // The dialled business line's answer (the <Dial action>), then the status callback: how it ended, how long.
     const dial = await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: '88', DialCallSid: 'CAdialled' });
     expect([dial.statusCode, dial.body]).toEqual([200, '<Response></Response>']);
-    const status = { CallSid: params.CallSid, CallStatus: 'completed', CallDuration: '95', To: numbers[MAIN]!, SequenceNumber: '3' };
+    const status = { CallSid: params.CallSid, CallStatus: 'completed', CallDuration: '95', To: numbers[MAIN], SequenceNumber: '3' };
     expect((await twilio(app, '/v1/telephony/twilio/status', status)).statusCode).toBe(204);
     expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()[0]).toMatchObject({ status: 'completed', duration: 95, seq: 3, dial: { status: 'completed', duration: 88 } });
     expect((await app.inject({ url: '/v1/stats?site=demo', headers: ADMIN })).json().calls).toEqual({ paid_search: 1 });
@@ -91,7 +91,7 @@ describe('Twilio', () => {
   test('status callbacks never move a call backwards nor erase its duration: late, repeated and out of order', async () => {
     const app = await make();
     const { numbers } = await lease(app);
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     await twilio(app, '/v1/telephony/twilio/voice', params);
     const callback = (CallStatus: string, SequenceNumber: string, CallDuration?: string) =>
       twilio(app, '/v1/telephony/twilio/status', { CallSid: params.CallSid, CallStatus, SequenceNumber, ...(CallDuration && { CallDuration }) });
@@ -112,9 +112,9 @@ describe('Twilio', () => {
   });
 
   test('the caller id the business line sees: the tracking number, or the caller\'s as the site chooses', async () => {
-    const app = await make({ sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, callerId: 'caller' } } });
+    const app = await make({ sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo, callerId: 'caller' } } });
     const { numbers } = await lease(app);
-    const res = await twilio(app, '/v1/telephony/twilio/voice', voice(numbers[MAIN]!));
+    const res = await twilio(app, '/v1/telephony/twilio/voice', voice(numbers[MAIN]));
     expect(res.body).toBe(`<Response><Dial action="http://pool.test/v1/telephony/twilio/dial" callerId="+447700900123">${MAIN}</Dial></Response>`);
   });
 
@@ -126,7 +126,7 @@ describe('Twilio', () => {
     const app = await make();
     const { numbers } = await lease(app);
     for (const path of ['/v1/telephony/twilio/voice', '/v1/telephony/twilio/status']) {
-      const res = await twilio(app, path, voice(numbers[MAIN]!), { signature });
+      const res = await twilio(app, path, voice(numbers[MAIN]), { signature });
       expect(res.statusCode).toBe(403);
       expect(res.body).not.toContain('Dial');
     }
@@ -143,7 +143,7 @@ describe('Twilio', () => {
   test('the signature is over PUBLIC_URL, as Twilio requested it, never over the Host a client sends', async () => {
     const app = await make({}, { publicUrl: 'https://calls.example.com' });
     const { numbers } = await lease(app);
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     const path = '/v1/telephony/twilio/voice?account=main';
     expect((await twilio(app, path, params, { host: 'internal:8080', url: `https://calls.example.com${path}` })).statusCode).toBe(200);
     expect((await twilio(app, path, params, { host: 'internal:8080', url: `http://internal:8080${path}` })).statusCode).toBe(403);
@@ -154,7 +154,7 @@ describe('Twilio', () => {
   test('a PUBLIC_URL with a path keeps it in the signed URL', async () => {
     const app = await make({}, { publicUrl: 'https://example.com/pool/' });
     const { numbers } = await lease(app);
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     const path = '/v1/telephony/twilio/voice';
     expect((await twilio(app, path, params, { url: `https://example.com/pool${path}` })).statusCode).toBe(200);
     expect((await twilio(app, path, params, { url: `https://example.com${path}` })).statusCode).toBe(403);
@@ -181,7 +181,7 @@ describe('Twilio', () => {
     const logs: string[] = [];
     const app = await make({}, { store: broken, logs });
     for (const [to, target] of [['+442079460101', MAIN], ['+442079460201', MAIN], ['+442079460551', OTHER]]) {
-      const res = await twilio(app, '/v1/telephony/twilio/voice', voice(to!));
+      const res = await twilio(app, '/v1/telephony/twilio/voice', voice(to));
       expect(res.statusCode).toBe(200);
       expect(res.body).toBe(`<Response><Dial action="http://pool.test/v1/telephony/twilio/dial" callerId="${to}">${target}</Dial></Response>`);
     }
@@ -340,7 +340,7 @@ describe('conversion files', () => {
     const { session, numbers } = await app
       .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: `visitor-${Math.random().toString(36).slice(2, 10)}`, targets: [MAIN], source: { ...source('paid_search'), clickIds }, page: '/', consent } })
       .then((r) => r.json());
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     await twilio(app, '/v1/telephony/twilio/voice', params);
     await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: String(seconds) });
     await twilio(app, '/v1/telephony/twilio/status', { CallSid: params.CallSid, CallStatus: 'completed', CallDuration: String(seconds + 5), SequenceNumber: '2' });
@@ -348,7 +348,7 @@ describe('conversion files', () => {
   };
 
   test("GET /v1/conversions.csv: the site's name, value, currency and zone; minDuration (the site's, 60 by default) and since", async () => {
-    const app = await make({ quarantine: 0, sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, timeZone: 'Europe/Amsterdam' } } });
+    const app = await make({ quarantine: 0, sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, timeZone: 'Europe/Amsterdam' } } });
     await answeredCall(app, { gclid: 'Cj0KCQ-visit_one' }, 75);
     await answeredCall(app, { gclid: 'Cj0KCQ-short_one' }, 30);
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo' })).statusCode).toBe(401);
@@ -373,7 +373,7 @@ describe('conversion files', () => {
 
   test('a read-only export credential as HTTP Basic, for the conversion files of its site only; the admin token in any case of its scheme', async () => {
     const password = 'export-password-0123456789';
-    const app = await make({ sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo!, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, export: { username: 'google', password } } } });
+    const app = await make({ sites: { ...testConfig().sites, demo: { ...testConfig().sites.demo, conversion: { name: 'Phone call', value: 25, currency: 'EUR', minDuration: 60, hashedPhone: false }, export: { username: 'google', password } } } });
     const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: basic('google', password) })).statusCode).toBe(200);
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo&provider=microsoft_ads', headers: basic('google', password) })).statusCode).toBe(200);
@@ -393,7 +393,7 @@ describe('conversion files', () => {
     const { session, numbers } = await app
       .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-withdraws', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0-withdrawn' } }, page: '/', consent: granted } })
       .then((r) => r.json());
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     await twilio(app, '/v1/telephony/twilio/voice', params);
     await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: '120' });
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).toContain('Cj0-withdrawn');
@@ -408,7 +408,7 @@ describe('conversion files', () => {
     const { session, numbers } = await app
       .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-changes', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0-changed' } }, page: '/', consent: granted } })
       .then((r) => r.json());
-    const params = voice(numbers[MAIN]!);
+    const params = voice(numbers[MAIN]);
     await twilio(app, '/v1/telephony/twilio/voice', params);
     await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: '120' });
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).toContain('Cj0-changed');
@@ -426,7 +426,7 @@ describe('conversion files', () => {
   });
 
   test('a site without a conversion config: the file named in the request, value 0 in EUR, times in +00:00', async () => {
-    const app = await make({ sites: { demo: testConfig().sites.demo! } });
+    const app = await make({ sites: { demo: testConfig().sites.demo } });
     const { numbers } = await app
       .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-plain', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0KCQ-plain_site' } }, page: '/', consent: granted } })
       .then((r) => r.json());

@@ -331,7 +331,7 @@ export function init(given: Config): Instance {
   const listen = (): void => {
     try {
       tabs = new BroadcastChannel(`callswap:consent:${config.site}`);
-      tabs.onmessage = ({ data }) => consentTo(data?.consent === true);
+      tabs.onmessage = ({ data }: MessageEvent<{ consent?: boolean } | null>) => consentTo(data?.consent === true);
     } catch {
       // No BroadcastChannel: each tab follows the page's own consent signals.
     }

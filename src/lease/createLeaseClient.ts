@@ -22,10 +22,10 @@ export interface LeaseOptions {
   /** Milliseconds before a lease request gives up. Default 3000. */
   timeout?: number;
   /** What else the lease request says, read when it is sent: the page's consent signals, GA's ids. */
-  more?(): Pick<LeaseRequest, 'consent' | 'ga'>;
+  more?: () => Pick<LeaseRequest, 'consent' | 'ga'>;
   /** Called when the numbers to show change; `{}` when the lease is gone. */
-  onNumbers(numbers: Record<string, string>): void;
-  onEvent<K extends keyof LeaseEvents>(event: K, detail: LeaseEvents[K]): void;
+  onNumbers: (numbers: Record<string, string>) => void;
+  onEvent: <K extends keyof LeaseEvents>(event: K, detail: LeaseEvents[K]) => void;
 }
 
 /** A running lease: one per visitor session, kept by one tab's heartbeats for every tab. */
@@ -124,7 +124,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
 
   const parse = (text: string | null | undefined): Stored | undefined => {
     try {
-      return JSON.parse(text || 'null') ?? undefined;
+      return (JSON.parse(text || 'null') as Stored | null) ?? undefined;
     } catch {
       return;
     }
@@ -249,7 +249,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     else if (gone && gone == lease?.session) adopt(undefined);
   };
 
-  const onMessage = ({ data }: MessageEvent): void => {
+  const onMessage = ({ data }: MessageEvent<{ lease?: Stored; expire?: string; visible?: boolean } | null>): void => {
     if (data?.lease || data?.expire) heard(data.lease, data.expire);
     else if (data?.visible) {
       othersVisible = Date.now();

@@ -53,7 +53,7 @@ const readText = async (response: globalThis.Response, signal: AbortSignal): Pro
   let size = Number(response.headers.get('content-length')) > MAX_BODY ? Infinity : 0;
   // Time is up while the body still arrives: stop reading (a browser errors the stream itself; this is for the rest).
   signal.addEventListener('abort', () => reader?.cancel().catch(() => undefined));
-  for (let part; reader && size <= MAX_BODY && !(part = await reader.read()).done; chunks.push(part.value as BlobPart)) size += part.value.length;
+  for (let part; reader && size <= MAX_BODY && !(part = await reader.read()).done; chunks.push(part.value)) size += part.value.length;
   if (size <= MAX_BODY) return new Blob(chunks).text();
   reader?.cancel().catch(() => undefined);
   return;
@@ -84,7 +84,7 @@ export async function request<T = unknown>(url: string, timeout: number, body: u
     if (signal.aborted) throw 0;
     let json: T | undefined;
     try {
-      json = text ? JSON.parse(text) : undefined;
+      json = text ? (JSON.parse(text) as T) : undefined;
     } catch {
       // Not JSON: for a success that is a failure below, for an error it only means no error code to read.
     }

@@ -4,9 +4,9 @@
  * callback break the rest.
  */
 export interface Emitter<E> {
-  on<K extends keyof E>(event: K, fn: (detail: E[K]) => void): () => void;
-  emit<K extends keyof E>(event: K, detail: E[K]): void;
-  clear(): void;
+  on: <K extends keyof E>(event: K, fn: (detail: E[K]) => void) => () => void;
+  emit: <K extends keyof E>(event: K, detail: E[K]) => void;
+  clear: () => void;
 }
 
 export function createEmitter<E>(): Emitter<E> {

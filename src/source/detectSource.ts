@@ -60,7 +60,7 @@ export function detectSource({ url, referrer, rules }: DetectInput): Source {
     medium: medium!,
     clickIds,
     referrer: external ? (referrer as string) : '',
-    landingPage: page ? (url as string) : '',
+    landingPage: page ? (url) : '',
   };
   if (utmSource || utmMedium) {
     for (const field of ['campaign', 'term', 'content'] as const) {

@@ -69,7 +69,7 @@ export function findCookieDomain(hostname: string): string | undefined {
 /** Reads a JSON cookie; undefined when it is missing or not JSON. */
 export const readCookie = <T>(name: string): T | undefined => {
   try {
-    return JSON.parse(get(name) || 'null') ?? undefined;
+    return (JSON.parse(get(name) || 'null') as T | null) ?? undefined;
   } catch {
     return;
   }
@@ -94,8 +94,8 @@ export const writeCookie = (name: string, value: object, { domain, days }: Cooki
  */
 export const removeCookie = (name: string, hostname: string): void => {
   try {
-    for (const domain of [readCookie<{ d?: unknown }>(name)?.d, candidates(hostname)[0]]) {
-      if (domain && ('.' + hostname).endsWith('.' + domain)) set(name, '', domain as string, -1);
+    for (const domain of [readCookie<{ d?: string }>(name)?.d, candidates(hostname)[0]]) {
+      if (domain && ('.' + hostname).endsWith('.' + domain)) set(name, '', domain, -1);
     }
     set(name, '', undefined, -1);
   } catch {

@@ -144,8 +144,8 @@ export function createMatcher(replacements: Record<string, string>, country?: st
     const site = parsePhone(key, country);
     const tracking = site && parsePhone(value, country);
     if (!tracking) return;
-    forms(site!).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site!, e164(site!)]));
-    nsns.add(site!.nsn.split('').join(`[${SEPARATORS}]*`));
+    forms(site).forEach((digits, form) => lookup.has(digits) || lookup.set(digits, [tracking, form, site, e164(site)]));
+    nsns.add(site.nsn.split('').join(`[${SEPARATORS}]*`));
   }
   const runs = RegExp([...nsns].join('|') || '(?!)', 'g');
   const find = (text: string, bounds: number[] = []): Match[] => {
@@ -176,9 +176,9 @@ export function createMatcher(replacements: Record<string, string>, country?: st
       // libphonenumber's matcher extracts inner matches. Parts of short runs only: a number with its neighbours is
       // short, and a long run (a table of figures, many tiny nodes) would have very many parts.
       else if (whole.length < 96) {
-        const points = [from, ...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index!)];
+        const points = [from, ...bounds.filter((b) => b > from && b < to), ...[...whole.matchAll(STRONG)].map((m) => from + m.index)];
         points.sort((a, b) => a - b).push(to);
-        for (let i = 0, j = 0; i < points.length - 1; i = j > i ? j : i + 1) {
+        for (let i = 0, j; i < points.length - 1; i = j > i ? j : i + 1) {
           for (j = points.length; --j > i; ) {
             const match = part(points[i]!, points[j]!);
             if (match) {

@@ -42,7 +42,7 @@ const STRETCH = 2000;
  */
 const later = (fn: () => void): void => {
   const scheduler = (self as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (scheduler?.yield) scheduler.yield().then(fn);
+  if (scheduler?.yield) void scheduler.yield().then(fn);
   else {
     const channel = new MessageChannel();
     channel.port1.onmessage = fn;
@@ -104,7 +104,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     const record = records.get(node) || {};
     // When the page rewrote what we wrote, what it wrote is the original to restore.
     if (record[name]?.[1] != old) record[name] = [old, value];
-    record[name]![1] = value;
+    record[name][1] = value;
     records.set(node, record);
     if (name) (node as Element).setAttribute(name, value);
     else (node as Text).data = value;
@@ -122,6 +122,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     const value = element.getAttribute(name) || '';
     // tel:, sms: and callto: links, with whitespace around as browsers allow, and an sms: link's every recipient
     // (`sms:+31…,+31…`). Their numbers may be percent-encoded (tel:%2B31…): the encoding is kept.
+    // eslint-disable-next-line no-sparse-arrays -- the hole stands for the match, as in exec()'s answer
     const [, scheme = '', number = ''] = name != 'href' ? [, '', value] : PHONE_LINK.exec(value) || [];
     const text = scheme ? number.replace(/%2b/gi, '+').replace(/%20/g, ' ') : number;
     const result = text && matcher!.replace(text);
@@ -195,8 +196,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     let i = 0;
     let at = 0;
     for (const { 0: run, index } of texts.join('').matchAll(matcher!.runs)) {
-      while (at + texts[i]!.length <= index!) at += texts[i++]!.length;
-      for (let j = i, from = at; from < index! + run.length; from += texts[j++]!.length) blocks.add(blockOf(nodes[j]!));
+      while (at + texts[i]!.length <= index) at += texts[i++]!.length;
+      for (let j = i, from = at; from < index + run.length; from += texts[j++]!.length) blocks.add(blockOf(nodes[j]!));
     }
     texts = [];
     nodes = [];

@@ -105,7 +105,7 @@ test('each consent state, answered or not, long enough or not: exactly the rows 
   const recorded = new Map<string, { at: string; duration?: number; dial?: { status: string; duration?: number }; ga4?: { state: string } }>();
   for (const call of await (await request.get('/v1/calls?site=ads&limit=1000', { headers: ADMIN })).json()) if (call.ref) recorded.set(call.ref, call);
   for (const [name, { sid }] of Object.entries(calls)) {
-    const v = VISITS[name]!;
+    const v = VISITS[name];
     expect(recorded.get(sid), name).toMatchObject({
       duration: v.answered == 'no-answer' ? 25 : v.answered + 12,
       dial: v.answered == 'no-answer' ? { status: 'no-answer' } : { status: 'completed', duration: v.answered },
@@ -113,7 +113,7 @@ test('each consent state, answered or not, long enough or not: exactly the rows 
   }
   /** A call's time as the Google file writes it: Amsterdam's wall time with that moment's offset. */
   const googleTime = (name: string) => {
-    const at = new Date(recorded.get(calls[name]!.sid)!.at);
+    const at = new Date(recorded.get(calls[name].sid)!.at);
     const wall = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Amsterdam', dateStyle: 'short', timeStyle: 'medium' }).format(at);
     const offset = new Intl.DateTimeFormat('en', { timeZone: 'Europe/Amsterdam', timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type == 'timeZoneName')!.value.replace('GMT', '');
     return `${wall}${offset}`;
@@ -127,24 +127,24 @@ test('each consent state, answered or not, long enough or not: exactly the rows 
   expect(google.status()).toBe(200);
   expect((await google.text()).split('\r\n')).toEqual([
     'Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency,Ad User Data,Ad Personalization,Phone Number',
-    `Cj0-e2e-granted,Qualified call,${googleTime('granted')},40,EUR,Granted,Granted,${hashed(VISITS.granted!.caller)}`,
-    `,Qualified call,${googleTime('microsoft')},40,EUR,Granted,Granted,${hashed(VISITS.microsoft!.caller)}`,
-    `,Qualified call,${googleTime('wbraid')},40,EUR,Granted,Granted,${hashed(VISITS.wbraid!.caller)}`,
+    `Cj0-e2e-granted,Qualified call,${googleTime('granted')},40,EUR,Granted,Granted,${hashed(VISITS.granted.caller)}`,
+    `,Qualified call,${googleTime('microsoft')},40,EUR,Granted,Granted,${hashed(VISITS.microsoft.caller)}`,
+    `,Qualified call,${googleTime('wbraid')},40,EUR,Granted,Granted,${hashed(VISITS.wbraid.caller)}`,
     '',
   ]);
   // The wbraid visit, with its own column, when asked for.
   const braids = (await (await request.get(`/v1/conversions.csv?site=ads&braids=1&since=${since}`, { headers: EXPORT })).text()).split('\r\n');
   expect(braids[0]).toBe('Google Click ID,GBRAID,WBRAID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency,Ad User Data,Ad Personalization,Phone Number');
-  expect(braids).toContain(`,,e2eWbraid0001,Qualified call,${googleTime('wbraid')},40,EUR,Granted,Granted,${hashed(VISITS.wbraid!.caller)}`);
+  expect(braids).toContain(`,,e2eWbraid0001,Qualified call,${googleTime('wbraid')},40,EUR,Granted,Granted,${hashed(VISITS.wbraid.caller)}`);
 
   // Microsoft Advertising: a +HHMM zone (UTC for a named one), the msclkid.
-  const utc = (name: string) => new Date(recorded.get(calls[name]!.sid)!.at).toISOString().replace('T', ' ').slice(0, 19);
+  const utc = (name: string) => new Date(recorded.get(calls[name].sid)!.at).toISOString().replace('T', ' ').slice(0, 19);
   expect((await (await request.get(`/v1/conversions.csv?site=ads&provider=microsoft_ads&since=${since}`, { headers: EXPORT })).text()).split('\r\n')).toEqual([
     'Parameters:TimeZone=+0000',
     'Microsoft Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency,Hashed Phone Number',
-    `,Qualified call,${utc('granted')},40,EUR,${hashed(VISITS.granted!.caller)}`,
-    `e2eMsclkid0001,Qualified call,${utc('microsoft')},40,EUR,${hashed(VISITS.microsoft!.caller)}`,
-    `,Qualified call,${utc('wbraid')},40,EUR,${hashed(VISITS.wbraid!.caller)}`,
+    `,Qualified call,${utc('granted')},40,EUR,${hashed(VISITS.granted.caller)}`,
+    `e2eMsclkid0001,Qualified call,${utc('microsoft')},40,EUR,${hashed(VISITS.microsoft.caller)}`,
+    `,Qualified call,${utc('wbraid')},40,EUR,${hashed(VISITS.wbraid.caller)}`,
     '',
   ]);
 
@@ -161,7 +161,7 @@ test('each consent state, answered or not, long enough or not: exactly the rows 
   const byClient = new Map(events.map((e) => [e.body.client_id, e.body]));
   expect(byClient.get(clientId('granted'))).toEqual({
     client_id: clientId('granted'),
-    timestamp_micros: Date.parse(recorded.get(calls.granted!.sid)!.at) * 1000,
+    timestamp_micros: Date.parse(recorded.get(calls.granted.sid)!.at) * 1000,
     consent: { ad_user_data: 'GRANTED', ad_personalization: 'GRANTED' },
     events: [{ name: 'phone_call', params: { session_id: '1764950400', engagement_time_msec: 100, value: 40, currency: 'EUR', call_duration: 95, call_channel: 'paid_search' } }],
   });

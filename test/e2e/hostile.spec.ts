@@ -73,7 +73,7 @@ test.beforeAll(async () => {
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       seen.push({ mode, method: req.method!, path: '/' + rest.join('/'), cookie: req.headers.cookie, referer: req.headers.referer, body });
-      if (req.method == 'POST' && rest.join('/') == 'v1/sessions') MODES[mode]!(res, req);
+      if (req.method == 'POST' && rest.join('/') == 'v1/sessions') MODES[mode](res, req);
       else res.writeHead(204).end();
     });
   });
@@ -137,9 +137,9 @@ for (const [mode, expectCode] of [
     await page.goto(`/test/e2e/pages/hostile.html?pool=${encodeURIComponent(`${hostile}/${mode}/v1`)}&${PAID}`);
     await expect.poll(async () => (await state(page)).errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
     const { errors, rejections, longest, startedAt } = await state(page);
-    expect(errors[0]!.code).toBe(expectCode);
+    expect(errors[0].code).toBe(expectCode);
     // Given up within the timeout (per attempt) and a second, retries with their backoff included.
-    expect(errors[0]!.at - startedAt).toBeLessThan((mode == 'slow' ? 3 * TIMEOUT + 1500 : TIMEOUT) + 1000);
+    expect(errors[0].at - startedAt).toBeLessThan((mode == 'slow' ? 3 * TIMEOUT + 1500 : TIMEOUT) + 1000);
     await expect(page.locator('#n')).toHaveText(STATIC);
     await expect(page.locator('#call')).toHaveAttribute('href', 'tel:+442079460100');
     // A reload in this visit asks the failing pool nothing more.
@@ -277,7 +277,7 @@ test.describe('host pages', () => {
   test('an enumerable function on Object.prototype and a throwing document.cookie: it still swaps, without storage', async ({ browser }) => {
     const context = await browser.newContext();
     await context.addInitScript(() => {
-      // eslint-disable-next-line no-extend-native
+       
       (Object.prototype as any).evil = function () {
         throw new Error('called');
       };

@@ -23,7 +23,7 @@ test('tabs of one visitor share one lease and one heartbeat stream; a revoked le
   expect(requests.filter((p) => p == '/v1/sessions')).toHaveLength(1);
 
   // Over 15 s one stream of heartbeats (one or two at a 10 s interval), not one per tab.
-  await tabs[0]!.waitForTimeout(15_000);
+  await tabs[0].waitForTimeout(15_000);
   const beats = requests.filter((p) => p.endsWith('/heartbeat'));
   expect(beats.length).toBeGreaterThanOrEqual(1);
   expect(beats.length).toBeLessThanOrEqual(2);

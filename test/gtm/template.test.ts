@@ -55,7 +55,7 @@ const runScenario = (body: string): void => {
 
 describe('the template’s own ___TESTS___ scenarios', () => {
   test.each(scenarios.scenarios.map((s) => [s.name, s.code]))('%s', (_, lines) => {
-    runScenario([...scenarios.setup, ...(lines as string[])].join('\n'));
+    runScenario([...scenarios.setup, ...(lines)].join('\n'));
   });
 });
 
@@ -97,7 +97,7 @@ describe('the sandboxed code against the stand-ins', () => {
     const other = createSandbox({ permissions });
     expect(() => runTemplate(code, other.require, data({ scriptUrl: 'https://evil.example/steal.js' }).data)).toThrow(/Permission denied: inject_script/);
     const validator = parameters.find((p) => p.name == 'scriptUrl')!.valueValidators!.find((v) => v.type == 'REGEX')!;
-    const pattern = new RegExp(validator.args![0]!);
+    const pattern = new RegExp(validator.args![0]);
     expect(['', 'https://www.example.com/js/callswap.min.js'].map((u) => pattern.test(u))).toEqual([true, true]);
     expect(['http://www.example.com/callswap.min.js', 'https://www.example.com/x.js', 'https://x/callswap.min.js?v=1'].map((u) => pattern.test(u))).toEqual([false, false, false]);
   });
@@ -105,7 +105,7 @@ describe('the sandboxed code against the stand-ins', () => {
   test('the queued config is one the real init accepts', () => {
     const sandbox = createSandbox({ permissions });
     runTemplate(code, sandbox.require, data({ rules: '[{"pool": "emergency", "path": "/spoed*"}]', staticNumbers: [{ channel: 'paid_search', number: '+31 20 765 4321' }] }).data);
-    const [, config] = Array.from((window as unknown as { callswap: { q: IArguments[] } }).callswap.q[0]!);
+    const [, config] = Array.from((window as unknown as { callswap: { q: IArguments[] } }).callswap.q[0]);
     document.body.innerHTML = '<p>020 123 4567</p>';
     const instance = init({ ...(config as object), endpoint: undefined, requireConsent: false } as never);
     instance.destroy();
@@ -126,7 +126,7 @@ describe('the sandboxed code against the stand-ins', () => {
     const received: unknown[][] = [];
     (window as unknown as { callswap: unknown }).callswap = (...args: unknown[]) => received.push(args);
     runTemplate(code, createSandbox({ permissions }).require, data({ requireConsent: false }).data);
-    expect(received[0]![0]).toBe('init');
+    expect(received[0][0]).toBe('init');
   });
 
   test('the permissions are enforced: no other script, global or consent type', () => {
@@ -158,7 +158,7 @@ describe('parameter validation', () => {
     return (column ? parameter.simpleTableColumns!.find((c) => c.name == column)!.valueValidators : parameter.valueValidators) || [];
   };
   const accepts = (name: string, value: string, column?: string) =>
-    validators(name, column).every((v) => (v.type == 'NON_EMPTY' ? value != '' : v.type == 'REGEX' ? new RegExp(v.args![0]!).test(value) : true));
+    validators(name, column).every((v) => (v.type == 'NON_EMPTY' ? value != '' : v.type == 'REGEX' ? new RegExp(v.args![0]).test(value) : true));
 
   test.each([
     ['site', 'demo', true],

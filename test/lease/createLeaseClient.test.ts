@@ -19,7 +19,7 @@ let leaseAnswers: (() => Response | Promise<Response>)[] = [];
 let beatAnswers: (() => Response | Promise<Response>)[] = [];
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) => HttpResponse.json(body as object, { status, headers: { ...CORS, ...headers } });
-const next = (answers: (() => Response | Promise<Response>)[]) => (answers.length > 1 ? answers.shift()! : answers[0]!)();
+const next = (answers: (() => Response | Promise<Response>)[]) => (answers.length > 1 ? answers.shift()! : answers[0])();
 
 const server = setupServer(
   http.options(`${ENDPOINT}/*`, () => new HttpResponse(null, { status: 204, headers: CORS })),
@@ -102,7 +102,7 @@ describe('leasing', () => {
     expect(client.numbers).toEqual(LEASED.numbers);
     expect(client.session).toBe(LEASED.session);
     expect(log.events[0]).toEqual(['lease', { session: LEASED.session, numbers: LEASED.numbers, ttl: 1800 }]);
-    expect(seen[0]!.body).toMatchObject({ site: SITE, visitor: 'visitor-123456', targets: TARGETS, page: '/' });
+    expect(seen[0].body).toMatchObject({ site: SITE, visitor: 'visitor-123456', targets: TARGETS, page: '/' });
     expect(JSON.parse(localStorage.getItem(`${LEASE_KEY}:${SITE}`)!).session).toBe(LEASED.session);
     await until(() => seen.some((r) => r.path.endsWith('/events') && (r.body as { type: string }).type == 'pageview'));
   });
@@ -190,7 +190,7 @@ describe('failures leave the site its own numbers', () => {
     // The next page view within 30 s does not ask; a setup mistake is named again, anything else is a backoff.
     const again = start();
     await until(() => again.log.events.some(([e]) => e == 'error'));
-    expect(again.log.events[0]![1]).toMatchObject({ code: code == 'forbidden' || code == 'unknown_site' ? code : 'backoff' });
+    expect(again.log.events[0][1]).toMatchObject({ code: code == 'forbidden' || code == 'unknown_site' ? code : 'backoff' });
     expect(leases()).toBe(1);
   });
 
@@ -203,7 +203,7 @@ describe('failures leave the site its own numbers', () => {
     // The next page views within 30 s do not ask.
     const again = start();
     await until(() => again.log.events.some(([e]) => e == 'error'));
-    expect(again.log.events[0]![1]).toMatchObject({ code: 'backoff' });
+    expect(again.log.events[0][1]).toMatchObject({ code: 'backoff' });
     expect(leases()).toBe(3);
     // After 30 s they ask again.
     localStorage.setItem(`${FAILED_KEY}:${SITE}`, String(Date.now() - 1));

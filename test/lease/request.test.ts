@@ -35,7 +35,7 @@ const stream = (chunks: number, size: number) =>
 describe('request', () => {
   test('sends JSON without cookies, without a Referer, and refuses redirects', async () => {
     expect(await request(`${POOL}/sessions`, 1000, { a: 1 })).toEqual({ ok: true, body: { ok: true } });
-    const sent = seen[0]!;
+    const sent = seen[0];
     expect([sent.method, sent.credentials, sent.redirect, sent.referrerPolicy]).toEqual(['POST', 'same-origin', 'error', 'no-referrer']);
     expect(sent.headers.get('content-type')).toBe('application/json');
     expect(await sent.json()).toEqual({ a: 1 });
@@ -127,10 +127,10 @@ describe('send', () => {
     send(`${POOL}/sessions/s`, undefined, 'DELETE');
     await vi.waitFor(() => expect(seen).toHaveLength(2));
     const [event, release] = seen;
-    expect([event!.method, event!.credentials, event!.referrerPolicy, event!.redirect]).toEqual(['POST', 'same-origin', 'no-referrer', 'error']);
-    expect(event!.headers.get('content-type')).toBe('text/plain');
-    expect(JSON.parse(await event!.text())).toEqual({ type: 'pageview', page: '/' });
-    expect([release!.method, release!.credentials]).toEqual(['DELETE', 'same-origin']);
+    expect([event.method, event.credentials, event.referrerPolicy, event.redirect]).toEqual(['POST', 'same-origin', 'no-referrer', 'error']);
+    expect(event.headers.get('content-type')).toBe('text/plain');
+    expect(JSON.parse(await event.text())).toEqual({ type: 'pageview', page: '/' });
+    expect([release.method, release.credentials]).toEqual(['DELETE', 'same-origin']);
     // keepalive (the request outlives the page) is not kept by Node's Request: checked where fetch was called.
     expect(fetches.mock.calls.map(([, init]) => init?.keepalive)).toEqual([true, true]);
   });

@@ -102,7 +102,7 @@ describe('writeCookie, readCookie, removeCookie', () => {
   test('the value keeps the characters a cookie value allows and percent-encodes the rest (`%` too): short, readable JSON', () => {
     const value = { url: 'https://example.com/?a=1&b=50%', note: 'é; x,"y"\\' };
     const [written] = writes(() => writeCookie('_callswap_test', value, { days: 1 }));
-    const raw = /^_callswap_test=([^;]*);/.exec(written!)![1]!;
+    const raw = /^_callswap_test=([^;]*);/.exec(written)![1];
     expect(raw).toMatch(/^\{%22url%22:%22https:\/\/example\.com\/\?a=1&b=50%25%22%2C%22note%22:%22%C3%A9%3B%20x%2C/);
     // RFC 6265 cookie-octets only: no whitespace, DQUOTE, comma, semicolon or backslash.
     expect(raw).toMatch(/^[!#-+\--:<-[\]-~]*$/);
@@ -119,7 +119,7 @@ describe('writeCookie, readCookie, removeCookie', () => {
 
   test('attributionDays 0 writes a cookie that expires at once, as before', () => {
     const [written] = writes(() => writeCookie('_callswap_test', { a: 1 }, { days: 0 }));
-    expect(Date.parse(/expires=([^;]+)/i.exec(written!)![1]!)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(/expires=([^;]+)/i.exec(written)![1])).toBeLessThanOrEqual(Date.now());
   });
 
   test('a cookie that is not JSON reads as undefined', () => {

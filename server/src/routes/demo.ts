@@ -27,7 +27,9 @@ export default async function demo(fastify: FastifyInstance, { statics, shareTok
       cacheControl: false,
       etag: false,
       lastModified: false,
-      setHeaders: (res) => res.setHeader('cache-control', 'no-store'),
+      setHeaders: (res) => {
+        res.setHeader('cache-control', 'no-store');
+      },
     }),
   );
   // Browsers ask for one; the demo has none.

@@ -2,16 +2,21 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-export const openapi = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8'));
+/** What the server reads of openapi.json: its component schemas. */
+interface OpenApi {
+  components: { schemas: Record<string, { pattern?: string } & Record<string, unknown>> };
+}
+
+export const openapi = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as OpenApi;
 
 /**
  * The protocol's vocabulary, from openapi.json only: the server's config, routes and webhooks use these, and a test
  * holds the SDK's and the GTM template's copies to them.
  */
 export const PATTERNS = {
-  e164: openapi.components.schemas.E164.pattern as string,
-  site: openapi.components.schemas.Site.pattern as string,
-  session: openapi.components.schemas.SessionId.pattern as string,
+  e164: openapi.components.schemas.E164!.pattern!,
+  site: openapi.components.schemas.Site!.pattern!,
+  session: openapi.components.schemas.SessionId!.pattern!,
 };
 export const E164 = RegExp(PATTERNS.e164);
 
@@ -23,7 +28,7 @@ export const unknownSite = (reply: FastifyReply, site: string) => reply.code(404
 
 /** Adds every component schema under its own name (`LeaseRequest#`), its references rewritten to match. */
 export function addSchemas(fastify: FastifyInstance): void {
-  for (const [name, schema] of Object.entries(openapi.components.schemas as Record<string, object>)) {
+  for (const [name, schema] of Object.entries(openapi.components.schemas)) {
     fastify.addSchema(JSON.parse(JSON.stringify({ $id: name, ...schema }).replace(/"#\/components\/schemas\/(\w+)"/g, '"$1#"')));
   }
 }

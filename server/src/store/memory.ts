@@ -140,7 +140,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
   const bucket = <K>(map: Map<K, Map<string, number>>, key: K): Map<string, number> => {
     let fields = map.get(key);
-    if (!fields) map.set(key, (fields = new Map()));
+    if (!fields) map.set(key, (fields = new Map<string, number>()));
     return fields;
   };
 
@@ -152,7 +152,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
   const hoursOf = (site: string): Map<number, Map<string, number>> => {
     let map = hours.get(site);
-    if (!map) hours.set(site, (map = new Map()));
+    if (!map) hours.set(site, (map = new Map<number, Map<string, number>>()));
     return map;
   };
 
@@ -367,7 +367,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
     async addMissing(site, page, targets) {
       let pages = missing.get(site);
-      if (!pages) missing.set(site, (pages = new Map()));
+      if (!pages) missing.set(site, (pages = new Map<string, Map<string, number>>()));
       if (!pages.has(page) && pages.size >= MAX_PAGES) return;
       const counts = bucket(pages, page);
       for (const target of targets) counts.set(target, (counts.get(target) ?? 0) + 1);
@@ -379,7 +379,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
 
     async addVital(site, name, value) {
       let metrics = vitals.get(site);
-      if (!metrics) vitals.set(site, (metrics = new Map()));
+      if (!metrics) vitals.set(site, (metrics = new Map<string, number[]>()));
       const list = metrics.get(name) || [];
       list.push(value);
       if (list.length > HISTORY) list.shift();

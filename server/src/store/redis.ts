@@ -47,7 +47,7 @@ export async function connectRedis(url: string, connectTimeout = 5000): Promise<
     await Promise.race([client.connect(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${connectTimeout} ms`)), connectTimeout)))]);
   } catch (e) {
     client.disconnect();
-    throw new Error(`Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')} cannot be reached (${(e as Error).message})`);
+    throw new Error(`Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')} cannot be reached (${(e as Error).message})`, { cause: e });
   } finally {
     clearTimeout(timer);
   }
@@ -95,15 +95,15 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     return Number(s) * 1000 + Math.floor(Number(us) / 1000) + skew();
   };
   const toSession = (hash: Record<string, string>): Session => ({
-    ...(hash.consent && { consent: JSON.parse(hash.consent) }),
-    ...(hash.ga && { ga: JSON.parse(hash.ga) }),
+    ...(hash.consent && { consent: JSON.parse(hash.consent) as Session['consent'] }),
+    ...(hash.ga && { ga: JSON.parse(hash.ga) as Session['ga'] }),
     id: hash.id!,
     site: hash.site!,
     visitor: hash.visitor ?? null,
-    source: JSON.parse(hash.source!),
+    source: JSON.parse(hash.source!) as Session['source'],
     // cjson writes an empty table as {} and escapes "/": JSON.parse reads both.
-    numbers: JSON.parse(hash.numbers || '{}'),
-    pools: JSON.parse(hash.pools || '{}'),
+    numbers: JSON.parse(hash.numbers || '{}') as Session['numbers'],
+    pools: JSON.parse(hash.pools || '{}') as Session['pools'],
     created: Number(hash.created),
     until: Number(hash.until),
     ip: hash.ip!,
@@ -111,7 +111,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
   const touched = (out: (string | number)[]): Touched =>
     out[0] == 'ok' ? { site: String(out[1]), until: Number(out[2]) } : (out[0] as 'gone' | 'unknown' | 'forbidden');
   const readCalls = async (ids: string[]): Promise<Call[]> =>
-    ids.length ? ((await client.hmget(k.call, ...ids)).filter(Boolean).map((raw) => JSON.parse(raw!)) as Call[]) : [];
+    ids.length ? ((await client.hmget(k.call, ...ids)).filter(Boolean).map((raw) => JSON.parse(raw!) as Call)) : [];
 
   /** The pools last synced, to write again when Redis lost them. */
   let pools: Map<string, string[]> | undefined;

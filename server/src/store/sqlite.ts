@@ -95,7 +95,7 @@ export function openDatabase(dir: string, { readonly = false } = {}): Database {
     // Not pragma(…, { simple: true }): libsql answers that with an object.
     version = (db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
   } catch (e) {
-    throw new Error(`${file} cannot be opened (${(e as Error).message})`);
+    throw new Error(`${file} cannot be opened (${(e as Error).message})`, { cause: e });
   }
   if (version > MIGRATIONS.length) {
     db.close();
@@ -224,7 +224,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
   };
 
   /** Ends the open transaction: commits it, or rolls it back when `failure` (or the commit itself) says so. */
-  const end = (failure?: unknown): void => {
+  const end = (failure?: Error): void => {
     const list = waiting;
     if (!list) return;
     waiting = undefined;
@@ -262,7 +262,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     try {
       result = fn();
     } catch (e) {
-      end(e);
+      end(e as Error);
     }
     return done;
   };
@@ -278,9 +278,9 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     id: row.id,
     site: row.site,
     visitor: row.visitor,
-    source: JSON.parse(row.source),
-    numbers: JSON.parse(row.numbers),
-    pools: JSON.parse(row.pools),
+    source: JSON.parse(row.source) as Session['source'],
+    numbers: JSON.parse(row.numbers) as Session['numbers'],
+    pools: JSON.parse(row.pools) as Session['pools'],
     created: row.created,
     until: row.until,
     ip: row.ip,
@@ -339,7 +339,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     if (!waiting) begin();
   };
 
-  const readCall = (data: string): Call => JSON.parse(data);
+  const readCall = (data: string): Call => JSON.parse(data) as Call;
 
   // The write-ahead log goes into the database file from a thread of its own (a connection of its own), once a
   // second: copying a second of writes takes milliseconds that requests would otherwise wait for.

@@ -54,7 +54,7 @@ export const SIGNALS = ['ad_storage', 'analytics_storage', 'ad_user_data', 'ad_p
 /** A Consent with the four names and two values only. */
 export const cleanConsent = (raw: unknown): Consent => {
   const given = (raw && typeof raw == 'object' ? raw : {}) as Record<string, unknown>;
-  return Object.fromEntries(SIGNALS.filter((name) => given[name] == 'granted' || given[name] == 'denied').map((name) => [name, given[name]])) as Consent;
+  return Object.fromEntries(SIGNALS.filter((name) => given[name] == 'granted' || given[name] == 'denied').map((name) => [name, given[name]]));
 };
 
 /** Google Analytics' ids of the visit, read from its cookies (with analytics_storage granted). */
