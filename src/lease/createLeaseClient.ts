@@ -196,6 +196,16 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
       error(code);
     });
 
+  /**
+   * The one way from a lease that is gone (the pool forgot it, its ttl passed, or it ended while the page was in the
+   * back/forward cache) to a new one: off the page, then leased again. `share`: tell the other tabs (they may still
+   * show it); a page back from the cache only catches up with what they already know.
+   */
+  const renew = (share?: boolean): void => {
+    adopt(undefined, share);
+    void obtain();
+  };
+
   const schedule = (delay: number): void => {
     clearTimeout(timer);
     if (!stopped && leader) timer = setTimeout(beat, delay);
@@ -218,18 +228,14 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
         failures = 0;
         adopt({ ...current, numbers: beaten.numbers || current.numbers, ttl: beaten.ttl, expires: Date.now() + beaten.ttl * 1000 }, true);
       } else if (!answer.ok && answer.code == 'gone') {
-        adopt(undefined, true);
-        return void obtain();
+        return renew(true);
       } else {
         failures++;
         error(answer.ok ? 'invalid_response' : answer.code, `/${current.session}/heartbeat`);
       }
     }
-    if (current.expires < Date.now()) {
-      // The server let it go after its ttl: lease again.
-      adopt(undefined, true);
-      return void obtain();
-    }
+    // The server let it go after its ttl: lease again.
+    if (current.expires < Date.now()) return renew(true);
     // The pool's Retry-After when it sent one; else twice the interval per failure in a row (5xx, network), capped.
     schedule(Math.max(pausedUntil(endpoint) - Date.now(), Math.min(LONGEST_BACKOFF, current.heartbeat * 1000 * 2 ** failures)));
   };
@@ -310,10 +316,7 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     join();
     const stored = read();
     if (stored) adopt(stored);
-    else if (lease) {
-      adopt(undefined);
-      void obtain();
-    }
+    else if (lease) renew();
   };
 
   lease = read();
