@@ -29,8 +29,13 @@ export interface SwapHandle {
   restore(): void;
 }
 
-/** Milliseconds of work before a pass yields to the page (unless one more stretch of STRETCH elements ends it). */
+/** Milliseconds of work before a pass yields to the page, */
 const SLICE = 30;
+/**
+ * unless, at the pace of this slice, the rest of the pass ends within this many ms: the attributes, swapped at the
+ * end, take a few more, and no task of ours reaches 50 ms, a long task.
+ */
+const FINISH = 35;
 /** Elements a pass reads between two looks at the clock: a few ms, under load too. */
 const STRETCH = 2000;
 
@@ -208,7 +213,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
    * Swaps the queued subtrees: text, attributes, open shadow roots. A pass reads every text node once and keeps
    * them all (testing each for a digit measured slower than searching them all, joined). The pass over the whole
    * root swaps what it read at an element that is not inline (a line ends there) every STRETCH elements or so, and
-   * pauses there after SLICE ms of reading and swapping, unless one more stretch ends the pass, to go on in a later
+   * pauses there after SLICE ms of reading and swapping, unless the rest should end by FINISH ms, to go on in a later
    * task, so a huge page never gets a long task from us; the first slice runs at once, so the top of the page is
    * swapped before it is painted.
    */
@@ -217,7 +222,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       const mine = ++turn;
       // The page's changes since the last slice, before ours are dropped below.
       if (observer) enqueue(observer.takeRecords());
-      const end = performance.now() + SLICE;
+      const start = performance.now();
+      let steps = 0;
       for (let job = jobs[0]; job; job = jobs[0]) {
         const [node, paused, sliced] = job;
         // A paused walk whose place the page removed starts over: swapping twice changes nothing.
@@ -243,8 +249,12 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
         swapRead();
         if (n) {
           job[1] = walker;
+          steps += STRETCH;
           walked += STRETCH;
-          if (performance.now() > end && (total ||= (node as ParentNode).querySelectorAll('*').length) - walked > STRETCH) {
+          const now = performance.now();
+          // What is left, at this slice's pace. (getElementsByTagName counts without building a list.)
+          total ||= ((node as Element).getElementsByTagName ? (node as Element).getElementsByTagName('*') : (node as ParentNode).querySelectorAll('*')).length;
+          if (now > start + SLICE && now + ((now - start) / steps) * (total - walked) > start + FINISH) {
             later(() => mine == turn && run());
             break;
           }
