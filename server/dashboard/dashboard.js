@@ -171,7 +171,7 @@ function render(report) {
     cell(row, number.format(m.count), 'num');
   }
 
-  body = fill('calls', report.calls, 9);
+  body = fill('calls', report.calls, 11);
   for (const c of report.calls) {
     const row = body.insertRow();
     const s = c.source || {};
@@ -184,7 +184,9 @@ function render(report) {
     cell(row, s.clickIds && Object.keys(s.clickIds).join(', '));
     const landing = cell(row, s.landingPage && shortUrl(s.landingPage), 'url');
     if (s.landingPage) landing.title = s.landingPage;
-    cell(row, duration(c.duration), 'num');
+    cell(row, c.outcome);
+    cell(row, c.location && [c.location.city, c.location.state, c.location.country].filter(Boolean).join(', '));
+    cell(row, duration(c.dial?.duration ?? c.duration), 'num');
   }
 }
 

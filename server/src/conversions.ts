@@ -32,13 +32,34 @@ const CLICK_ID = /^\w[\w-]{0,299}$/;
 /** The shortest answered call of a site that counts (seconds). */
 export const minDurationOf = (site: SiteConfig | undefined): number => site?.conversion?.minDuration ?? CONVERSION.minDuration;
 
+/** A machine (voicemail, fax) answered for the business line, where the provider detects it (Twilio's AnsweredBy). */
+const machine = (call: Call): boolean => /^(machine|fax)/.test(call.dial?.answeredBy ?? '');
+
+/**
+ * What became of a call at the business line: `answered` by a person, `voicemail` where the provider says a machine
+ * answered (Twilio's AnsweredBy, with answering machine detection on), `missed` (the dialled line was busy, did not
+ * answer or failed, the caller hung up first, or other telephony says `answered: false`), `ringing` while the call
+ * goes on, and `unknown` for a call that ended without saying (no <Dial action> result came, or other telephony did
+ * not say `answered`). Only `answered` calls become conversions.
+ */
+export const outcome = (call: Call): 'answered' | 'voicemail' | 'missed' | 'ringing' | 'unknown' =>
+  machine(call)
+    ? 'voicemail'
+    : answered(call) != null
+      ? 'answered'
+      : call.dial || call.answered === false || /^(busy|no-answer|failed|canceled)$/.test(call.status ?? '')
+        ? 'missed'
+        : /^(completed)$/.test(call.status ?? '') || (call.answered == null && call.duration != null && !call.ref)
+          ? 'unknown'
+          : 'ringing';
+
 /**
  * How long the business line talked to the caller (seconds), when it answered: Twilio's <Dial action> says whether
  * (DialCallStatus completed) and how long; other telephony says `answered` with the call's duration. Undefined for
- * a call that was not answered, or is still ringing.
+ * a call that was not answered (a voicemail neither), or is still ringing.
  */
 export const answered = (call: Call): number | undefined =>
-  call.dial ? (/^(completed|answered)$/.test(call.dial.status) ? (call.dial.duration ?? call.duration ?? 0) : undefined) : call.answered ? (call.duration ?? 0) : undefined;
+  machine(call) ? undefined : call.dial ? (/^(completed|answered)$/.test(call.dial.status) ? (call.dial.duration ?? call.duration ?? 0) : undefined) : call.answered ? (call.duration ?? 0) : undefined;
 
 /** A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @ cannot start a formula. */
 const field = (value: string | number): string => {

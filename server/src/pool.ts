@@ -45,6 +45,7 @@ export interface CallInput {
   ref?: string;
   /** The business line answered (telephony other than Twilio's, whose <Dial action> says so). */
   answered?: boolean;
+  location?: Call['location'];
 }
 
 export interface Stats {
@@ -257,6 +258,7 @@ export function createPool(config: PoolConfig, store: Store) {
         ...(input.status && { status: input.status }),
         ...(input.ref && { ref: input.ref }),
         ...(input.answered != null && { answered: input.answered }),
+        ...(input.location && Object.keys(input.location).length && { location: input.location }),
       };
       await store.addCall(call);
       if (call.site) await store.count(call.site, { [counter('calls', call.source!.channel)]: 1 }, at);

@@ -3,6 +3,7 @@
 // numbers held over time, the peak, who went without and how many numbers to add. Plain functions over the store.
 import type { PoolLogic } from './pool.js';
 import { ofKind, peakOf, total, type CounterKind } from './store/counters.js';
+import { outcome } from './conversions.js';
 import { HOUR, type Call, type Store } from './store/store.js';
 
 export type Range = '24h' | '7d' | '30d';
@@ -41,7 +42,8 @@ export interface Report {
   series: { t: number[]; sessions: number[]; clicks: number[]; calls: number[] };
   campaigns: { name: string; sessions: number; calls: number }[];
   keywords: { name: string; sessions: number; calls: number }[];
-  calls: Call[];
+  /** The latest calls, each with what became of it at the business line. */
+  calls: (Call & { outcome: ReturnType<typeof outcome> })[];
   pools: PoolHealth[];
   missing: { page: string; target: string; count: number }[];
 }
@@ -127,7 +129,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, range:
     series: { t, sessions: line('sessions'), clicks: line('clicks'), calls: line('calls') },
     campaigns: ranked('campaign'),
     keywords: ranked('term'),
-    calls: calls.slice(0, 50),
+    calls: calls.slice(0, 50).map((call) => ({ ...call, outcome: outcome(call) })),
     pools: pools.map(({ id, name, target, key, size }) => {
       const now = held[key] ?? 0;
       const line = peakLine(id);

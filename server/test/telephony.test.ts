@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { PoolConfig } from '../src/config';
-import { conversionFile, formatTime, formatTimeWithOffset, hashPhone } from '../src/conversions';
+import { answered, conversionFile, formatTime, formatTimeWithOffset, hashPhone } from '../src/conversions';
 import { createServer } from '../src/app';
 import { twilioSignature } from '../src/routes/telephony';
 import { createMemoryStore } from '../src/store/memory';
@@ -86,6 +86,39 @@ describe('Twilio', () => {
     expect((await twilio(app, '/v1/telephony/twilio/status', status)).statusCode).toBe(204);
     expect((await app.inject({ url: '/v1/calls', headers: ADMIN })).json()[0]).toMatchObject({ status: 'completed', duration: 95, seq: 3, dial: { status: 'completed', duration: 88 } });
     expect((await app.inject({ url: '/v1/stats?site=demo', headers: ADMIN })).json().calls).toEqual({ paid_search: 1 });
+  });
+
+  test("each call's outcome at the business line, and where the caller's number is from", async () => {
+    const app = await make();
+    const { numbers } = await lease(app);
+    const calls = async () => (await app.inject({ url: '/v1/calls', headers: ADMIN })).json<{ ref: string; outcome: string; location?: object }[]>();
+    const outcomeOf = async (sid: string) => (await calls()).find((c) => c.ref == sid)!.outcome;
+    const ring = async (CallSid: string, more: Record<string, string> = {}) => twilio(app, '/v1/telephony/twilio/voice', { ...voice(numbers[MAIN]), CallSid, ...more });
+    await ring('CAlocated', { FromCity: 'LONDON', FromState: '', FromCountry: 'GB' });
+    expect((await calls()).find((c) => c.ref == 'CAlocated')).toMatchObject({ outcome: 'ringing', location: { city: 'LONDON', country: 'GB' } });
+    expect((await calls()).find((c) => c.ref == 'CAlocated')!.location).not.toHaveProperty('state');
+    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: 'CAlocated', DialCallStatus: 'completed', DialCallDuration: '42', AnsweredBy: 'human' });
+    expect(await outcomeOf('CAlocated')).toBe('answered');
+    await ring('CAvoicemail');
+    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: 'CAvoicemail', DialCallStatus: 'completed', DialCallDuration: '31', AnsweredBy: 'machine_end_beep' });
+    expect(await outcomeOf('CAvoicemail')).toBe('voicemail');
+    // A voicemail is no answered call, so never a conversion, however long.
+    const stored = await app.store.findCall('CAvoicemail');
+    expect([answered(stored!), answered({ ...stored!, dial: { status: 'completed', duration: 31, answeredBy: 'human' } })]).toEqual([undefined, 31]);
+    for (const [sid, DialCallStatus] of [['CAbusy', 'busy'], ['CAnoanswer', 'no-answer'], ['CAfailed', 'failed']]) {
+      await ring(sid);
+      await twilio(app, '/v1/telephony/twilio/dial', { CallSid: sid, DialCallStatus: DialCallStatus });
+      expect(await outcomeOf(sid), DialCallStatus).toBe('missed');
+    }
+    // The caller hung up while it rang: Twilio's dial result says canceled.
+    await ring('CAhungup');
+    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: 'CAhungup', DialCallStatus: 'canceled' });
+    expect(await outcomeOf('CAhungup')).toBe('missed');
+    // A call that completed without a dial result (one lost on the way) says nothing of the line: unknown.
+    await ring('CAnodial');
+    await twilio(app, '/v1/telephony/twilio/status', { CallSid: 'CAnodial', CallStatus: 'completed', CallDuration: '140', SequenceNumber: '2' });
+    expect(await outcomeOf('CAnodial')).toBe('unknown');
+    for (const call of await calls()) expect(validator('Call')(call), JSON.stringify(validator('Call').errors)).toBe(true);
   });
 
   test('status callbacks never move a call backwards nor erase its duration: late, repeated and out of order', async () => {

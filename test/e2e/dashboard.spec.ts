@@ -116,6 +116,10 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
   const call = { CallSid: 'CAdashboard0000000000000000000001', To: number, From: '+447700900123', Direction: 'inbound' };
   const voice = `${demo.base}/v1/telephony/twilio/voice`;
   expect((await request.post(voice, { form: call, headers: { 'x-twilio-signature': sign(voice, call) } })).status()).toBe(200);
+  // The business line answered and talked for 2 min 20 s (Twilio's <Dial action>); the whole call lasted 142 s.
+  const dial = { CallSid: call.CallSid, DialCallStatus: 'completed', DialCallDuration: '140' };
+  const dialUrl = `${demo.base}/v1/telephony/twilio/dial`;
+  expect((await request.post(dialUrl, { form: dial, headers: { 'x-twilio-signature': sign(dialUrl, dial) } })).status()).toBe(200);
   const status = { CallSid: call.CallSid, CallStatus: 'completed', CallDuration: '142' };
   const statusUrl = `${demo.base}/v1/telephony/twilio/status`;
   expect((await request.post(statusUrl, { form: status, headers: { 'x-twilio-signature': sign(statusUrl, status) } })).status()).toBe(204);
@@ -136,7 +140,9 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
     await expect(dashboard.locator('#campaigns')).toContainText('brand');
     await expect(dashboard.locator('#keywords')).toContainText('emergency plumber');
     await expect(dashboard.locator('#calls tbody tr')).toHaveCount(2);
-    await expect(dashboard.locator('#calls')).toContainText('2 min 22 s');
+    // What became of each call at the business line, and how long the line talked.
+    await expect(dashboard.locator('#calls tbody tr td:nth-child(9)')).toHaveText(['answered', 'answered']);
+    await expect(dashboard.locator('#calls')).toContainText('2 min 20 s');
     await expect(dashboard.locator('#missing')).toContainText('/emergency.html');
     await expect(dashboard.locator('#missing')).toContainText('+442079460555');
     const paid = dashboard.locator('.pool', { hasText: 'paid search' });

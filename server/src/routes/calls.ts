@@ -1,6 +1,7 @@
 // /v1/calls (operator API): calls recorded by hand or by a telephony integration, and the list of recent ones.
 import type { FastifyInstance } from 'fastify';
 import { adminOnly, SITE } from './auth.js';
+import { outcome } from '../conversions.js';
 import { ref } from './openapi.js';
 
 export default async function calls(fastify: FastifyInstance): Promise<void> {
@@ -15,7 +16,7 @@ export default async function calls(fastify: FastifyInstance): Promise<void> {
         response: { 200: { type: 'array', items: ref('Call') }, '4xx': ref('Error') },
       },
     },
-    async (request) => pool.listCalls({ site: request.query.site, limit: Math.min(Number(request.query.limit ?? 200), 1000) }),
+    async (request) => (await pool.listCalls({ site: request.query.site, limit: Math.min(Number(request.query.limit ?? 200), 1000) })).map((call) => ({ ...call, outcome: outcome(call) })),
   );
 
   fastify.post<{ Body: { to: string; from?: string; at?: string; duration?: number; status?: string; answered?: boolean } }>(

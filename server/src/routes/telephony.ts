@@ -7,6 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { E164 } from './openapi.js';
+import type { Call } from '../store/store.js';
 
 export interface TelephonyOptions {
   /** TWILIO_AUTH_TOKEN: without it every webhook is refused. */
@@ -65,7 +66,12 @@ export default async function telephony(fastify: FastifyInstance, { twilioAuthTo
     const target = pool.forward(to);
     try {
       // Twilio may deliver a webhook twice: one call, one record.
-      const call = (sid && (await fastify.store.findCall(sid))) || (await pool.recordCall({ to, ...(E164.test(from) && { from }), ...(sid && { ref: sid }), status: 'ringing' }));
+      // Where the caller's number is from, as Twilio reads it from the number (not where the caller is).
+      const location = Object.fromEntries(
+        (['city', 'state', 'country'] as const).map((k) => [k, field(request.body, 'From' + k[0]!.toUpperCase() + k.slice(1)).slice(0, 64)]).filter(([, v]) => v),
+      ) as Call['location'];
+      const call =
+        (sid && (await fastify.store.findCall(sid))) || (await pool.recordCall({ to, ...(E164.test(from) && { from }), ...(sid && { ref: sid }), status: 'ringing', location }));
       request.log.info({ reqId: request.id, site: call.site, channel: call.source?.channel, attributed: !!call.session }, 'call');
     } catch (e) {
       request.log.error({ reqId: request.id, err: { type: (e as Error).name, message: (e as Error).message } }, 'a call could not be recorded; it is forwarded anyway');
@@ -83,9 +89,10 @@ export default async function telephony(fastify: FastifyInstance, { twilioAuthTo
     const sid = field(request.body, 'CallSid');
     const status = field(request.body, 'DialCallStatus').slice(0, 32);
     const duration = Number(field(request.body, 'DialCallDuration'));
+    const answeredBy = field(request.body, 'AnsweredBy').slice(0, 32);
     reply.type('text/xml');
     if (sid && status) {
-      const call = await fastify.store.updateCall(sid, { dial: { status, ...(Number.isInteger(duration) && duration >= 0 && { duration }) } });
+      const call = await fastify.store.updateCall(sid, { dial: { status, ...(Number.isInteger(duration) && duration >= 0 && { duration }), ...(answeredBy && { answeredBy }) } });
       if (call) await fastify.ga4.consider(call);
     }
     // The caller's leg ends with the dialled one.

@@ -115,8 +115,13 @@ export interface Call {
   ref?: string;
   /** The last status callback's sequence number: an older one never overrides it. */
   seq?: number;
-  /** How the dialled business line answered (Twilio's <Dial action>: DialCallStatus, DialCallDuration seconds). */
-  dial?: { status: string; duration?: number };
+  /**
+   * How the dialled business line answered (Twilio's <Dial action>: DialCallStatus, DialCallDuration seconds, and
+   * AnsweredBy where answering machine detection is on: `human`, `machine_start`, `machine_end_beep`, …).
+   */
+  dial?: { status: string; duration?: number; answeredBy?: string };
+  /** Where the caller's number is from, as the telephony provider tells it (Twilio's FromCity, FromState, FromCountry). */
+  location?: { city?: string; state?: string; country?: string };
   /** For other telephony (POST /v1/calls): the business line answered. */
   answered?: boolean;
   /** The visit's consent and analytics ids when the call came, kept up to date with the visit's. */
