@@ -192,12 +192,28 @@ function render(report) {
 
 const state = () => ({ site: $('site').value, range: new FormData($('pick')).get('range') });
 
+/** The report shown: the export takes its site and period. */
+let shown;
+
+/** The calls of the period shown, as the pool's CSV file, saved by the browser. */
+async function exportCalls() {
+  if (!shown) return;
+  const query = `site=${encodeURIComponent(shown.site)}&since=${new Date(shown.from).toISOString()}&until=${new Date(shown.to).toISOString()}`;
+  const res = await fetch(`/v1/calls.csv?${query}`, { headers: { authorization: `Bearer ${await token()}` } });
+  if (!res.ok) return void ($('status').textContent = `Could not export the calls: ${res.status}`);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await res.blob());
+  link.download = `${shown.site}-calls-${new Date(shown.from).toISOString().slice(0, 10)}-${new Date(shown.to).toISOString().slice(0, 10)}.csv`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
 async function load() {
   const { site, range } = state();
   if (!site) return;
   $('status').textContent = 'Loading…';
   try {
-    render(await api(`/report?site=${encodeURIComponent(site)}&range=${range}`));
+    render((shown = await api(`/report?site=${encodeURIComponent(site)}&range=${range}`)));
     $('status').textContent = '';
     document.body.dataset.loaded = `${site} ${range}`;
   } catch (e) {
@@ -236,6 +252,7 @@ $('login').addEventListener('submit', (event) => {
   start();
 });
 $('pick').addEventListener('change', load);
+$('export').addEventListener('click', () => void exportCalls());
 let resizing;
 addEventListener('resize', () => {
   clearTimeout(resizing);

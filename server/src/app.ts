@@ -67,7 +67,7 @@ export interface ServerOptions {
  * page's origin, so a page can read a refusal (403 for an origin not allowed, 404 for a wrong endpoint) and say
  * what to change; whether the page may use a site is decided per site in routes/sessions.ts, never by CORS.
  */
-const PRIVATE = /^\/(v1\/(calls|stats|conversions\.csv|report|sites|telephony)|dashboard|demo|health|ready)(\/|\?|$)/;
+const PRIVATE = /^\/(v1\/(calls|calls\.csv|stats|conversions\.csv|report|sites|telephony)|dashboard|demo|health|ready)(\/|\?|$)/;
 
 /** Bodies larger than this are refused (413): no pool request comes near it. */
 export const BODY_LIMIT = 16_384;

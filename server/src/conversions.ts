@@ -62,7 +62,7 @@ export const answered = (call: Call): number | undefined =>
   machine(call) ? undefined : call.dial ? (/^(completed|answered)$/.test(call.dial.status) ? (call.dial.duration ?? call.duration ?? 0) : undefined) : call.answered ? (call.duration ?? 0) : undefined;
 
 /** A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @ cannot start a formula. */
-const field = (value: string | number): string => {
+export const field = (value: string | number): string => {
   let text = String(value);
   if (/^[=+\-@\t\r]/.test(text) && typeof value == 'string') text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

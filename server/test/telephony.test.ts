@@ -121,6 +121,36 @@ describe('Twilio', () => {
     for (const call of await calls()) expect(validator('Call')(call), JSON.stringify(validator('Call').errors)).toBe(true);
   });
 
+  test('GET /v1/calls.csv: the calls of a period, quoted as the conversion files are, times in the site\'s zone', async () => {
+    const app = await make();
+    const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-csv-0001', targets: [MAIN, OTHER], source: { ...source('paid_search'), campaign: '=HYPERLINK("x")', clickIds: { gclid: 'Cj0-csv' } }, page: '/' } });
+    const { numbers } = res.json<{ numbers: Record<string, string> }>();
+    await twilio(app, '/v1/telephony/twilio/voice', { ...voice(numbers[MAIN]), CallSid: 'CAcsv1', FromCity: 'LONDON', FromCountry: 'GB' });
+    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: 'CAcsv1', DialCallStatus: 'completed', DialCallDuration: '75' });
+    await twilio(app, '/v1/telephony/twilio/status', { CallSid: 'CAcsv1', CallStatus: 'completed', CallDuration: '80', SequenceNumber: '2' });
+    expect((await app.inject({ url: '/v1/calls.csv?site=demo' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/v1/calls.csv?site=nope', headers: ADMIN })).statusCode).toBe(404);
+    const file = await app.inject({ url: '/v1/calls.csv?site=demo', headers: ADMIN });
+    expect(file.headers['content-type']).toMatch(/^text\/csv/);
+    expect(file.headers['access-control-allow-origin']).toBeUndefined();
+    const [header, row, end] = file.body.split('\r\n');
+    expect(header).toBe('Time,Tracking number,Site number,Caller,Caller from,Outcome,Talk seconds,Call seconds,Channel,Source,Medium,Campaign,Keyword,Landing page,Click ids');
+    const cells = row.split(',');
+    expect(cells[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0[12]:00$/);
+    // Numbers start with +: written as text, so a spreadsheet neither reads a formula nor drops the +.
+    expect(cells.slice(1, 4)).toEqual([`'${numbers[MAIN]}`, `'${MAIN}`, "'+447700900123"]);
+    expect(row).toContain(',"LONDON, GB",answered,75,80,paid_search,');
+    // A campaign that would start a formula in a spreadsheet is written as text.
+    expect(row).toContain(`,"'=HYPERLINK(""x"")",`);
+    expect(row).toContain(',gclid=Cj0-csv');
+    expect(end).toBe('');
+    // Outside the period asked for: no rows.
+    const later = await app.inject({ url: `/v1/calls.csv?site=demo&since=${new Date(Date.now() + 60_000).toISOString()}`, headers: ADMIN });
+    expect(later.body.split('\r\n').filter(Boolean)).toHaveLength(1);
+    const earlier = await app.inject({ url: `/v1/calls.csv?site=demo&until=${new Date(Date.now() - 3_600_000).toISOString()}`, headers: ADMIN });
+    expect(earlier.body.split('\r\n').filter(Boolean)).toHaveLength(1);
+  });
+
   test('status callbacks never move a call backwards nor erase its duration: late, repeated and out of order', async () => {
     const app = await make();
     const { numbers } = await lease(app);

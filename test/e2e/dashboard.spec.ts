@@ -157,6 +157,16 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
     // Readable on a phone: nothing wider than the screen but the tables' own scroll boxes.
     expect(await dashboard.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
     await dashboard.screenshot({ path: `${SHOTS}/dashboard-${name}.png`, fullPage: true });
+    if (name == 'desktop') {
+      // The calls of the period shown, as a file: a header and both calls.
+      const download = dashboard.waitForEvent('download');
+      await dashboard.getByRole('button', { name: 'Export calls (CSV)' }).click();
+      const file = await download;
+      expect(file.suggestedFilename()).toMatch(/^demo-calls-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/);
+      const lines = readFileSync(await file.path(), 'utf8').split('\r\n').filter(Boolean);
+      expect(lines[0]).toMatch(/^Time,Tracking number,/);
+      expect(lines.slice(1).map((line) => line.split(',')[5])).toEqual(['answered', 'answered']);
+    }
     // Another range reloads the report.
     await dashboard.getByText('7 days').click();
     await expect(dashboard.locator('body')).toHaveAttribute('data-loaded', 'demo 7d');

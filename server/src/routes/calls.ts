@@ -1,8 +1,30 @@
 // /v1/calls (operator API): calls recorded by hand or by a telephony integration, and the list of recent ones.
 import type { FastifyInstance } from 'fastify';
 import { adminOnly, SITE } from './auth.js';
-import { outcome } from '../conversions.js';
-import { ref } from './openapi.js';
+import { Readable } from 'node:stream';
+import { field, formatTimeWithOffset, outcome } from '../conversions.js';
+import type { Call } from '../store/store.js';
+import { ref, unknownSite } from './openapi.js';
+
+/** The calls file's columns, and each one's value for a call. */
+const COLUMNS: [string, (call: Call) => string | number][] = [
+  ['Time', () => ''],
+  ['Tracking number', (c) => c.to],
+  ['Site number', (c) => c.target ?? ''],
+  ['Caller', (c) => c.from ?? ''],
+  ['Caller from', (c) => [c.location?.city, c.location?.state, c.location?.country].filter(Boolean).join(', ')],
+  ['Outcome', (c) => outcome(c)],
+  ['Talk seconds', (c) => c.dial?.duration ?? (c.answered ? (c.duration ?? '') : '')],
+  ['Call seconds', (c) => c.duration ?? ''],
+  ['Channel', (c) => c.source?.channel ?? ''],
+  ['Source', (c) => c.source?.source ?? ''],
+  ['Medium', (c) => c.source?.medium ?? ''],
+  ['Campaign', (c) => c.source?.campaign ?? ''],
+  ['Keyword', (c) => c.source?.term ?? ''],
+  ['Landing page', (c) => c.source?.landingPage ?? ''],
+  ['Click ids', (c) => Object.entries(c.source?.clickIds ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')],
+];
+const DAY = 86_400_000;
 
 export default async function calls(fastify: FastifyInstance): Promise<void> {
   const { pool } = fastify;
@@ -17,6 +39,49 @@ export default async function calls(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (request) => (await pool.listCalls({ site: request.query.site, limit: Math.min(Number(request.query.limit ?? 200), 1000) })).map((call) => ({ ...call, outcome: outcome(call) })),
+  );
+
+  /**
+   * The calls of a site from `since` to `until` (default: the last 30 days) as CSV, newest last, with the same quoting
+   * as the conversion files (a field cannot start a formula), times with their offset in the site's time zone. The
+   * caller's full number is in it: the operator asked for the file.
+   */
+  fastify.get<{ Querystring: { site: string; since?: string; until?: string } }>(
+    '/calls.csv',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['site'],
+          additionalProperties: false,
+          properties: { site: SITE, since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { site: id, since, until } = request.query;
+      const site = pool.sites.get(id);
+      if (!site) return unknownSite(reply, id);
+      const end = until ? Date.parse(until) : Infinity;
+      const zone = site.timeZone ?? '+0000';
+      const calls = fastify.store.eachCall({ site: id, since: since ? Date.parse(since) : Date.now() - 30 * DAY });
+      async function* lines() {
+        yield COLUMNS.map(([name]) => name).join(',') + '\r\n';
+        for await (const batch of calls) {
+          let chunk = '';
+          for (const call of batch) {
+            const at = Date.parse(call.at);
+            if (at > end) continue;
+            chunk += [formatTimeWithOffset(at, zone), ...COLUMNS.slice(1).map(([, value]) => value(call))].map(field).join(',') + '\r\n';
+          }
+          if (chunk) yield chunk;
+        }
+      }
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${id}-calls.csv"`)
+        .send(Readable.from(lines(), { objectMode: false }));
+    },
   );
 
   fastify.post<{ Body: { to: string; from?: string; at?: string; duration?: number; status?: string; answered?: boolean } }>(
