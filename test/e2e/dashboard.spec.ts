@@ -106,7 +106,7 @@ test('the calls page takes numbers as people write them, shows dates, fits, and 
   await page.screenshot({ path: `${SHOTS}/calls-phone.png`, fullPage: true });
 });
 
-test('calls from Twilio with durations, then the dashboard: numbers in the tables, every chart drawn, desktop and phone', async ({ browser, request }) => {
+test('calls from Twilio with durations, then the dashboard: numbers in the tables, every chart drawn, desktop and phone', async ({ browser, request, browserName }) => {
   // A call by Twilio's webhook to the first visitor's number, and its status callback.
   const page = await open(browser, '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=summer');
   // The number the visitor sees once the lease is there (before it, the site's own).
@@ -157,8 +157,9 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
     // Readable on a phone: nothing wider than the screen but the tables' own scroll boxes.
     expect(await dashboard.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
     await dashboard.screenshot({ path: `${SHOTS}/dashboard-${name}.png`, fullPage: true });
-    if (name == 'desktop') {
-      // The calls of the period shown, as a file: a header and both calls.
+    // The calls of the period shown, as a file: a header and both calls. (Playwright over WebDriver BiDi reports no
+    // download events in Firefox: there the server test covers the file.)
+    if (name == 'desktop' && browserName == 'chromium') {
       const download = dashboard.waitForEvent('download');
       await dashboard.getByRole('button', { name: 'Export calls (CSV)' }).click();
       const file = await download;
