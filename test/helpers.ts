@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** Every file below `dir` (a path from the repository root), as `dir/…/name`. */
+export const filesUnder = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => (statSync(`${dir}/${name}`).isDirectory() ? filesUnder(`${dir}/${name}`) : [`${dir}/${name}`]));
 
 /** A fixture's HTML (paths from the repository root: happy-dom changes import.meta.url). */
 export const fixtureHtml = (name: string): string => readFileSync(join(process.cwd(), 'test/fixtures', name), 'utf8');

@@ -2,12 +2,13 @@
 // One vocabulary: openapi.json is the source of the protocol's patterns, src/init/config.ts of the config's fields
 // and defaults. Every copy — the SDK's, the server's, the GTM template's, the README's — is held to them here, so a
 // change that misses one fails.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { SITE_PATTERN, E164_PATTERN } from '../server/src/config';
 import { openapi, PATTERNS } from '../server/src/routes/openapi';
 import { DEFAULTS, FIELDS } from '../src/init/config';
 import { E164, SESSION, SITE as SDK_SITE } from '../src/lease/protocol';
+import { filesUnder } from './helpers';
 
 const schemas = openapi.components.schemas;
 const gtm = JSON.parse(readFileSync('src/gtm/parameters.json', 'utf8')) as { name: string; valueValidators?: { args?: string[] }[] }[];
@@ -29,7 +30,7 @@ describe('the protocol\'s patterns come from openapi.json', () => {
   });
 
   test('no other copy of a pattern is written in the SDK or the server', () => {
-    const sources = ['src', 'server/src'].flatMap((dir) => readdir(dir)).filter((f) => /\.(ts|mjs)$/.test(f));
+    const sources = ['src', 'server/src'].flatMap((dir) => filesUnder(dir)).filter((f) => /\.(ts|mjs)$/.test(f));
     for (const file of sources) {
       const text = readFileSync(file, 'utf8');
       const copies = (text.match(/\{6,14\}|\{1,100\}|\{8,128\}/g) || []).length;
@@ -56,6 +57,3 @@ describe("the config's fields and defaults come from src/init/config.ts", () => 
   });
 });
 
-function readdir(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => (statSync(`${dir}/${name}`).isDirectory() ? readdir(`${dir}/${name}`) : [`${dir}/${name}`]));
-}

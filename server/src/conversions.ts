@@ -49,7 +49,7 @@ export const outcome = (call: Call): 'answered' | 'voicemail' | 'missed' | 'ring
       ? 'answered'
       : call.dial || call.answered === false || /^(busy|no-answer|failed|canceled)$/.test(call.status ?? '')
         ? 'missed'
-        : /^(completed)$/.test(call.status ?? '') || (call.answered == null && call.duration != null && !call.ref)
+        : call.status == 'completed' || (call.answered == null && call.duration != null && !call.ref)
           ? 'unknown'
           : 'ringing';
 

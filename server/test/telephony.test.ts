@@ -453,12 +453,7 @@ describe('conversion files', () => {
 
   test("a withdrawal removes the visit's click ids from its calls too: the file has no row for it", async () => {
     const app = await make();
-    const { session, numbers } = await app
-      .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-withdraws', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0-withdrawn' } }, page: '/', consent: granted } })
-      .then((r) => r.json());
-    const params = voice(numbers[MAIN]);
-    await twilio(app, '/v1/telephony/twilio/voice', params);
-    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: '120' });
+    const session = await answeredCall(app, { gclid: 'Cj0-withdrawn' }, 120);
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).toContain('Cj0-withdrawn');
     expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${session}` })).statusCode).toBe(204);
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body.split('\r\n')).toEqual([HEADER, '']);
@@ -468,12 +463,7 @@ describe('conversion files', () => {
 
   test('a consent change after the call (ad_user_data denied) reaches its calls: no row', async () => {
     const app = await make();
-    const { session, numbers } = await app
-      .inject({ method: 'POST', url: '/v1/sessions', payload: { site: 'demo', visitor: 'visitor-changes', targets: [MAIN], source: { ...source('paid_search'), clickIds: { gclid: 'Cj0-changed' } }, page: '/', consent: granted } })
-      .then((r) => r.json());
-    const params = voice(numbers[MAIN]);
-    await twilio(app, '/v1/telephony/twilio/voice', params);
-    await twilio(app, '/v1/telephony/twilio/dial', { CallSid: params.CallSid, DialCallStatus: 'completed', DialCallDuration: '120' });
+    const session = await answeredCall(app, { gclid: 'Cj0-changed' }, 120);
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).toContain('Cj0-changed');
     await app.inject({ method: 'POST', url: `/v1/sessions/${session}/events`, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ type: 'consent', page: '/', consent: { ad_user_data: 'denied' } }) });
     expect((await app.inject({ url: '/v1/conversions.csv?site=demo', headers: ADMIN })).body).not.toContain('Cj0-changed');

@@ -10,6 +10,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const CALLS = Number(process.env.EXPORT_CALLS || 100_000);
 const TARGET = '+442079460018';
 const NUMBER = '+442079460101';
+/** The talk seconds of call j: 30–149 s, so three in four reach minDuration (60 s). */
+const secondsOf = (j) => 30 + (j % 120);
 const GRANTED = { ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' };
 
 /** Resident memory of a process (bytes), from /proc. */
@@ -51,9 +53,8 @@ export async function benchExport() {
   for (let i = 0; i < CALLS; i += 1000) {
     const batch = [];
     for (let j = i; j < Math.min(CALLS, i + 1000); j++) {
-      // Answered by the business line (Twilio's <Dial action>) with every consent granted, as a file row needs;
-      // 30–149 s, so three in four reach minDuration (60 s).
-      const seconds = 30 + (j % 120);
+      // Answered by the business line (Twilio's <Dial action>) with every consent granted, as a file row needs.
+      const seconds = secondsOf(j);
       const call = {
         id: `call${j}`,
         to: NUMBER,
@@ -79,7 +80,7 @@ export async function benchExport() {
     const first = await download(server);
     const second = await download(server);
     // A file without its rows would look fast.
-    const expected = Array.from({ length: CALLS }, (_, j) => 30 + (j % 120)).filter((s) => s >= 60).length;
+    const expected = Array.from({ length: CALLS }, (_, j) => secondsOf(j)).filter((s) => s >= 60).length;
     if (first.rows != expected || second.rows != expected) throw new Error(`the file has ${first.rows} and ${second.rows} rows, not ${expected}`);
     const label = `${CALLS.toLocaleString('en')} calls`;
     return [

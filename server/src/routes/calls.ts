@@ -2,19 +2,20 @@
 import type { FastifyInstance } from 'fastify';
 import { adminOnly, SITE } from './auth.js';
 import { Readable } from 'node:stream';
-import { field, formatTimeWithOffset, outcome } from '../conversions.js';
+import { answered, field, formatTimeWithOffset, outcome } from '../conversions.js';
 import type { Call } from '../store/store.js';
 import { ref, unknownSite } from './openapi.js';
 
-/** The calls file's columns, and each one's value for a call. */
-const COLUMNS: [string, (call: Call) => string | number][] = [
-  ['Time', () => ''],
+/** The calls file's columns, and each one's value for a call of a site in `zone`. */
+const COLUMNS: [string, (call: Call, zone: string) => string | number][] = [
+  ['Time', (c, zone) => formatTimeWithOffset(Date.parse(c.at), zone)],
   ['Tracking number', (c) => c.to],
   ['Site number', (c) => c.target ?? ''],
   ['Caller', (c) => c.from ?? ''],
   ['Caller from', (c) => [c.location?.city, c.location?.state, c.location?.country].filter(Boolean).join(', ')],
   ['Outcome', (c) => outcome(c)],
-  ['Talk seconds', (c) => c.dial?.duration ?? (c.answered ? (c.duration ?? '') : '')],
+  // How long the business line talked: only for a call it answered.
+  ['Talk seconds', (c) => answered(c) ?? ''],
   ['Call seconds', (c) => c.duration ?? ''],
   ['Channel', (c) => c.source?.channel ?? ''],
   ['Source', (c) => c.source?.source ?? ''],
@@ -69,11 +70,7 @@ export default async function calls(fastify: FastifyInstance): Promise<void> {
         yield COLUMNS.map(([name]) => name).join(',') + '\r\n';
         for await (const batch of calls) {
           let chunk = '';
-          for (const call of batch) {
-            const at = Date.parse(call.at);
-            if (at > end) continue;
-            chunk += [formatTimeWithOffset(at, zone), ...COLUMNS.slice(1).map(([, value]) => value(call))].map(field).join(',') + '\r\n';
-          }
+          for (const call of batch) if (Date.parse(call.at) <= end) chunk += COLUMNS.map(([, value]) => field(value(call, zone))).join(',') + '\r\n';
           if (chunk) yield chunk;
         }
       }
