@@ -21,7 +21,8 @@ const minify = (module) =>
       unsafe_methods: true,
       unsafe_regexp: true,
     },
-    mangle: { properties: { regex: /^_/ } },
+    // Not `__`: that is the page's (`__tcfapi`), never ours.
+    mangle: { properties: { regex: /^_[^_]/ } },
     // The script tag starts with `;` so it is safe after a concatenated script without its trailing semicolon.
     format: { comments: false, preamble: module ? undefined : ';' },
   });

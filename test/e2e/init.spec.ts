@@ -173,3 +173,33 @@ test('where blocking="render" is unknown, the stub hides a returning visitor\'s 
   } else expect(hid).toBeUndefined();
   await context.close();
 });
+
+test('the script tag hears an IAB TCF consent tool (__tcfapi): no lease until it says purpose 1, then one', async ({ browser }) => {
+  const context = await visitor(browser);
+  const leases = await watch(context);
+  // A CMP as the page has it before callswap loads: it answers addEventListener at once (the banner is up), and
+  // again when the visitor decides. The built file must call the page's own __tcfapi (the minifier renames only ours).
+  await context.addInitScript(() => {
+    const listeners: ((data: object, ok: boolean) => void)[] = [];
+    const w = window as unknown as { __tcfapi: unknown; decide: (consents: Record<number, boolean>) => void };
+    w.__tcfapi = (command: string, _version: number, callback: (data: object, ok: boolean) => void) => {
+      if (command != 'addEventListener') return;
+      listeners.push(callback);
+      callback({ listenerId: 1, gdprApplies: true, eventStatus: 'cmpuishown', purpose: { consents: {} } }, true);
+    };
+    w.decide = (consents) =>
+      listeners.forEach((fn) => fn({ listenerId: 1, gdprApplies: true, eventStatus: 'useractioncomplete', purpose: { consents } }, true));
+  });
+  const page = await context.newPage();
+  const errors = errorsOf(page);
+  await page.goto(`/test/e2e/pages/init-script-consent.html${PAID}`);
+  await expect(shown(page)).toHaveText('Call us on 020 7946 0100');
+  await page.waitForTimeout(300);
+  expect(leases).toEqual([]);
+  await page.evaluate(() => (window as any).decide({ 1: true, 7: true }));
+  await expect(shown(page)).toHaveText(pooled);
+  expect(leases).toHaveLength(1);
+  expect(await page.evaluate(() => (window as any).callswap.status().signals)).toMatchObject({ ad_storage: 'granted', ad_user_data: 'granted' });
+  expect(errors).toEqual([]);
+  await context.close();
+});
