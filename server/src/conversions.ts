@@ -178,6 +178,21 @@ export function conversionWriter(options: ConversionOptions): { header: string; 
   };
 }
 
+/**
+ * A site's export options for a provider, from its config: what the conversion files and the dashboard's delivery
+ * column use (a request may override the name, minDuration and braids).
+ */
+export const exportOptions = (site: SiteConfig, provider: Provider): ConversionOptions => ({
+  ...CONVERSION,
+  ...site.conversion,
+  provider,
+  name: site.conversion?.name ?? 'Call',
+  minDuration: minDurationOf(site),
+  timeZone: site.timeZone ?? '+0000',
+  eea: site.eea ?? true,
+  hashedPhone: site.conversion?.hashedPhone ?? false,
+});
+
 /** The whole import file for these calls, oldest first (tests and small exports; the route streams). */
 export function conversionFile(calls: Call[], options: ConversionOptions): string {
   const writer = conversionWriter(options);

@@ -2,6 +2,7 @@
 // turn their results into answers), so tests can drive them directly against either store.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { PoolConfig, SiteConfig } from './config.js';
+import { E164 } from './routes/openapi.js';
 import { counter, ofKind, poolId, total } from './store/counters.js';
 import { cleanConsent, cleanSource, type Analytics, type Call, type Consent, type Session, type Source, type Store } from './store/store.js';
 
@@ -95,15 +96,18 @@ export function createPool(config: PoolConfig, store: Store) {
   /** How long an ended session is kept: calls may still be attributed to it that long. */
   const keep = ms(Math.max(config.attributionWindow, config.quarantine));
   let salt: Promise<string> | undefined;
+  /** A keyed hash (the store's salt): the same input gives the same key, which tells nobody the input. */
+  const keyOf = async (input: string): Promise<string> =>
+    createHmac('sha256', await (salt ??= store.salt().catch((e) => ((salt = undefined), Promise.reject(e as Error)))))
+      .update(input)
+      .digest('base64url')
+      .slice(0, 16);
   /** Recent addresses' keys: a visitor's page views lease from one address. */
   const ipKeys = new Map<string, string>();
   const ipKey = async (ip: string): Promise<string> => {
     let key = ipKeys.get(ip);
     if (!key) {
-      key = createHmac('sha256', await (salt ??= store.salt().catch((e) => ((salt = undefined), Promise.reject(e as Error)))))
-        .update(ip)
-        .digest('base64url')
-        .slice(0, 16);
+      key = await keyOf(ip);
       if (ipKeys.size >= 10_000) ipKeys.clear();
       ipKeys.set(ip, key);
     }
@@ -260,13 +264,17 @@ export function createPool(config: PoolConfig, store: Store) {
         ...(input.answered != null && { answered: input.answered }),
         ...(input.location && Object.keys(input.location).length && { location: input.location }),
       };
+      const site = call.site ?? owners.get(input.to)?.site;
+      // First-time or repeat: the same number called this site within the retention window (its hash, not the number).
+      // A withheld number (Twilio's "anonymous", or no number at all) is neither.
+      if (input.from && E164.test(input.from) && site) {
+        call.caller = await keyOf(`caller:${input.from}`);
+        call.repeat = await store.caller(site, call.caller, at, at + ms(config.retentionDays * 86_400));
+      }
       await store.addCall(call);
       if (call.site) await store.count(call.site, { [counter('calls', call.source!.channel)]: 1 }, at);
-      else {
-        // Not attributed: counted for the site the number belongs to, if any.
-        const site = owners.get(input.to)?.site;
-        if (site) await store.count(site, { [counter('calls', '(none)')]: 1 }, at);
-      }
+      // Not attributed: counted for the site the number belongs to, if any.
+      else if (site) await store.count(site, { [counter('calls', '(none)')]: 1 }, at);
       return call;
     },
 

@@ -194,6 +194,29 @@ describe.each(stores)('pool logic with the %s store', (_, make) => {
     expect((await pool.stats('demo'))!.sessions.paid_search).toBe(1);
   });
 
+  test('first-time and repeat callers: by a keyed hash of the number, per site, within the retention window', async () => {
+    const { pool, advance } = await setup({ retentionDays: 30 });
+    const call = (from: string, to = '+442079460101') => pool.recordCall({ to, from });
+    const first = await call('+447700900123');
+    expect(first.repeat).toBe(false);
+    expect(first.caller).toMatch(/^[\w-]{16}$/);
+    expect(first.caller).not.toContain('7700900123');
+    advance(3 * 24 * 3600 * S);
+    const again = await call('+447700900123', '+442079460551');
+    expect([again.repeat, again.caller]).toEqual([true, first.caller]);
+    // Another caller, and the same caller at another site, are first-time callers.
+    expect((await call('+447700900999')).repeat).toBe(false);
+    const elsewhere = await call('+447700900123', '+442079460901');
+    expect(elsewhere.repeat).toBe(false);
+    // A withheld number is neither.
+    const anonymous = await call('anonymous');
+    expect([anonymous.caller, anonymous.repeat]).toEqual([undefined, undefined]);
+    // Beyond the retention window after the last call, the number is a first-time caller again.
+    advance(31 * 24 * 3600 * S);
+    await pool.sweep();
+    expect((await call('+447700900123')).repeat).toBe(false);
+  });
+
   test('a call after the number went to another visit goes to that visit', async () => {
     const { lease, pool, advance, now } = await setup({ quarantine: 0 });
     const a = await lease('paid_search', { pool: 'emergency' });

@@ -134,12 +134,12 @@ describe('Twilio', () => {
     expect(file.headers['content-type']).toMatch(/^text\/csv/);
     expect(file.headers['access-control-allow-origin']).toBeUndefined();
     const [header, row, end] = file.body.split('\r\n');
-    expect(header).toBe('Time,Tracking number,Site number,Caller,Caller from,Outcome,Talk seconds,Call seconds,Channel,Source,Medium,Campaign,Keyword,Landing page,Click ids');
+    expect(header).toBe('Time,Tracking number,Site number,Caller,Caller from,Outcome,Talk seconds,Call seconds,First-time caller,Channel,Source,Medium,Campaign,Keyword,Landing page,Click ids');
     const cells = row.split(',');
     expect(cells[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0[12]:00$/);
     // Numbers start with +: written as text, so a spreadsheet neither reads a formula nor drops the +.
     expect(cells.slice(1, 4)).toEqual([`'${numbers[MAIN]}`, `'${MAIN}`, "'+447700900123"]);
-    expect(row).toContain(',"LONDON, GB",answered,75,80,paid_search,');
+    expect(row).toContain(',"LONDON, GB",answered,75,80,yes,paid_search,');
     // A campaign that would start a formula in a spreadsheet is written as text.
     expect(row).toContain(`,"'=HYPERLINK(""x"")",`);
     expect(row).toContain(',gclid=Cj0-csv');

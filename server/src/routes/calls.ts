@@ -17,6 +17,7 @@ const COLUMNS: [string, (call: Call, zone: string) => string | number][] = [
   // How long the business line talked: only for a call it answered.
   ['Talk seconds', (c) => answered(c) ?? ''],
   ['Call seconds', (c) => c.duration ?? ''],
+  ['First-time caller', (c) => (c.repeat == null ? '' : c.repeat ? 'no' : 'yes')],
   ['Channel', (c) => c.source?.channel ?? ''],
   ['Source', (c) => c.source?.source ?? ''],
   ['Medium', (c) => c.source?.medium ?? ''],

@@ -1,8 +1,7 @@
 // /v1/conversions.csv (operator API): the calls of a site as an ad platform's offline conversion import file.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { CONVERSION } from '../config.js';
-import { conversionWriter, minDurationOf, type Provider } from '../conversions.js';
+import { conversionWriter, exportOptions, type Provider } from '../conversions.js';
 import { adminOrExport, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
 
@@ -48,15 +47,10 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
       const conversion = site.conversion;
       if (!name && !conversion) return reply.code(400).send({ error: 'invalid', message: `name the conversion: ?name=…, or "conversion" in the config of site "${id}"` });
       const writer = conversionWriter({
-        ...CONVERSION,
-        ...conversion,
-        provider,
+        ...exportOptions(site, provider),
         name: name ?? conversion!.name,
-        minDuration: minDuration != null ? Number(minDuration) : minDurationOf(site),
-        timeZone: site.timeZone ?? '+0000',
+        ...(minDuration != null && { minDuration: Number(minDuration) }),
         braids: braids == '1',
-        eea: site.eea ?? true,
-        hashedPhone: conversion?.hashedPhone ?? false,
       });
       // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back), read and
       // written a batch at a time: other requests are answered between batches, and memory stays flat.

@@ -56,6 +56,8 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
   const vitals = new Map<string, Map<string, number[]>>();
   /** site and cookie id → a visitor's source, until when. */
   const visitors = new Map<string, { source: Session['source']; until: number }>();
+  /** `site\ncaller` → until when a caller is kept. */
+  const callers = new Map<string, number>();
   const salt = randomBytes(16).toString('base64url');
   let claimed = -1;
   let order = 0;
@@ -341,6 +343,13 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       visitors.delete(`${site}\n${id}`);
     },
 
+    async caller(site, caller, at, until) {
+      const key = `${site}\n${caller}`;
+      const before = callers.get(key);
+      callers.set(key, Math.max(until, before ?? 0));
+      return before != null && before > at;
+    },
+
     async count(site, fields, at) {
       const total = bucket(totals, site);
       const hour = bucket(hoursOf(site), hourOf(at));
@@ -413,6 +422,7 @@ export function createMemoryStore({ now = Date.now }: { now?: () => number } = {
       }
       for (const ip of [...perIp.keys()]) if (!live(ip, t).size) perIp.delete(ip);
       for (const [key, { until }] of visitors) if (until <= t) visitors.delete(key);
+      for (const [key, until] of callers) if (until <= t) callers.delete(key);
       const cutoff = t - retention;
       let old = 0;
       while (old < calls.length && Date.parse(calls[old]!.at) < cutoff) old++;

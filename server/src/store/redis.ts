@@ -84,6 +84,7 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
     vitals: (site: string, name: string) => `${prefix}vitals:${site}:${name}`,
     salt: `${prefix}salt`,
     visitor: (site: string, id: string) => `${prefix}visitor:${site}:${id}`,
+    caller: (site: string, caller: string) => `${prefix}caller:${site}:${caller}`,
     sessionCalls: (session: string) => `${prefix}scalls:${session}`,
     taps: (session: string) => `${prefix}taps:${session}`,
     outbox: `${prefix}outbox`,
@@ -309,6 +310,13 @@ export function createRedisStore(client: Redis, { prefix = 'callswap:', skew = (
 
     async forget(site, id) {
       await client.del(k.visitor(site, id));
+    },
+
+    async caller(site, caller, at, until) {
+      // One command: the old value back and the new one set (SET … GET, Redis 6.2), so two calls at once from one
+      // number cannot both be first. Expires by itself on Redis's clock.
+      const before = await client.set(k.caller(site, caller), String(until), 'PXAT', until - skew(), 'GET');
+      return before != null && Number(before) > at;
     },
 
     async *eachCall({ site, since }, batch = CALL_BATCH) {

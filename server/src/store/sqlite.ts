@@ -73,6 +73,9 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX calls_session ON calls (session);
    CREATE TABLE outbox (id TEXT PRIMARY KEY, due INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX outbox_due ON outbox (due);`,
+  // 4: callers (keyed hashes of their numbers) and until when each is kept: first-time or repeat callers.
+  `CREATE TABLE callers (site TEXT NOT NULL, caller TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (site, caller)) WITHOUT ROWID;
+   CREATE INDEX callers_until ON callers (until);`,
 ];
 
 /** The counters' row of a site's totals. */
@@ -194,6 +197,9 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
     recall: q<{ source: string }>('SELECT source FROM visitors WHERE site = ? AND id = ? AND until > ?'),
     forgetVisitor: q('DELETE FROM visitors WHERE site = ? AND id = ?'),
     dropVisitors: q('DELETE FROM visitors WHERE until <= ?'),
+    callerUntil: q<{ until: number }>('SELECT until FROM callers WHERE site = ? AND caller = ?'),
+    keepCaller: q('INSERT INTO callers (site, caller, until) VALUES (?, ?, ?) ON CONFLICT (site, caller) DO UPDATE SET until = max(until, excluded.until)'),
+    dropCallers: q('DELETE FROM callers WHERE until <= ?'),
     expired: q<{ id: string }>('SELECT id FROM sessions WHERE expires <= ? LIMIT 10000'),
     dropSession: q('DELETE FROM sessions WHERE id = ?'),
     dropHoldings: q('DELETE FROM holdings WHERE session = ?'),
@@ -520,6 +526,14 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
       return write(() => void sql.forgetVisitor.run(site, id));
     },
 
+    async caller(site, caller, at, until) {
+      return write(() => {
+        const before = sql.callerUntil.get(site, caller)?.until;
+        sql.keepCaller.run(site, caller, until);
+        return before != null && before > at;
+      });
+    },
+
     async *eachCall({ site, since }, batch = CALL_BATCH) {
       // Keyset pages (at, rowid): each batch is one short read, and the next starts where it ended.
       let at = since - 1;
@@ -596,6 +610,7 @@ export function openSqliteStore(dir: string, { now = Date.now }: { now?: () => n
         sql.dropOutbox.run(cutoff);
         sql.dropCalls.run(cutoff);
         sql.dropVisitors.run(t);
+        sql.dropCallers.run(t);
         sql.dropHours.run(cutoff - HOUR);
         sql.trimVitals.run();
       });

@@ -122,6 +122,13 @@ export interface Call {
   dial?: { status: string; duration?: number; answeredBy?: string };
   /** Where the caller's number is from, as the telephony provider tells it (Twilio's FromCity, FromState, FromCountry). */
   location?: { city?: string; state?: string; country?: string };
+  /**
+   * The caller's number as a keyed hash (HMAC with the store's salt): the same caller gives the same hash, which
+   * tells nobody the number.
+   */
+  caller?: string;
+  /** The same number called this site before, within the retention window (false: a first-time caller). */
+  repeat?: boolean;
   /** For other telephony (POST /v1/calls): the business line answered. */
   answered?: boolean;
   /** The visit's consent and analytics ids when the call came, kept up to date with the visit's. */
@@ -231,6 +238,11 @@ export interface Store {
   remember(site: string, id: string, source: Source, until: number): Promise<void>;
   /** The source remembered under a cookie id, if it has not expired. */
   recall(site: string, id: string): Promise<Source | undefined>;
+  /**
+   * Notes that `caller` (a keyed hash of the caller's number, never the number) called the site at `at`, and keeps
+   * it until `until` (ms). True when it had called the site before and was still kept: a repeat caller.
+   */
+  caller(site: string, caller: string, at: number, until: number): Promise<boolean>;
   /** Forgets a cookie id's source (consent withdrawn). */
   forget(site: string, id: string): Promise<void>;
   /** Counter totals of a site, or their sum over the hours from `since` (ms). */
