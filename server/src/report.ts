@@ -22,6 +22,8 @@ export interface Period {
   range: Range | 'custom';
   from: number;
   to: number;
+  /** It ends now: the numbers busy this moment are part of its last bucket. */
+  live: boolean;
   t: number[];
 }
 
@@ -67,7 +69,7 @@ export function periodOf(query: { range?: Range; from?: string; to?: string }, n
   const t: number[] = [];
   if (to - from <= 7 * DAY) for (let h = hourOf(from); h < to; h += HOUR) t.push(h);
   else for (let day = dayOf(from, timeZone); dayStart(day, timeZone) < to; day = nextDay(day)) t.push(dayStart(day, timeZone));
-  return { range, from, to, t };
+  return { range, from, to, live: to > now, t };
 }
 
 /** Calls and what they were worth, for the whole period, a channel or a campaign. */
@@ -108,7 +110,7 @@ export interface PoolHealth {
   advice: string;
 }
 
-export interface Report extends Omit<Period, 't'> {
+export interface Report extends Omit<Period, 't' | 'live'> {
   site: string;
   timeZone: string;
   /** The site's conversion: what a qualified call is worth, in which currency, and how long it must last. */
@@ -207,12 +209,11 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
   const minDuration = minDurationOf(siteConfig);
   const recent: Call[] = [];
   const files = siteConfig ? { google_ads: conversionWriter(exportOptions(siteConfig, 'google_ads')), microsoft_ads: conversionWriter(exportOptions(siteConfig, 'microsoft_ads')) } : {};
-  const [series, missing, now, then, clock] = await Promise.all([
+  const [series, missing, now, then] = await Promise.all([
     store.series(site, before),
     store.missing(site),
     tally(store, site, from, to, minDuration, (call) => void (recent.unshift(call), recent.length > 50 && recent.pop())),
     tally(store, site, before, from, minDuration, () => undefined),
-    store.now(),
   ]);
   const counters = sumOver(series, from, to);
   const earlier = sumOver(series, before, from);
@@ -287,7 +288,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
       const busy = held[key] ?? 0;
       const line = peakLine(id);
       // The hour now is sampled at most once a minute: the numbers held this moment count too (a period ending now).
-      if (to > clock) line[line.length - 1] = Math.max(line.at(-1) ?? 0, busy);
+      if (period.live) line[line.length - 1] = Math.max(line.at(-1) ?? 0, busy);
       const leases = leased[id] ?? 0;
       const holdMinutes = Math.max(1, Math.round(leases ? (heldMinutes[id] ?? 0) / leases : ttlMinutes));
       const health = { id, name, target, size, held: busy, peak: Math.max(0, ...line), fullMinutes: full[id] ?? 0, exhausted: exhausted[id] ?? 0, holdMinutes };

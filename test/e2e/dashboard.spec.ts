@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { twilioSign } from '../helpers';
 // @ts-expect-error plain JS shared with the benchmarks
@@ -35,6 +36,11 @@ const open = async (browser: Browser, path: string, viewport = { width: 1280, he
   await page.goto(demo.base + path);
   return page;
 };
+/** What axe-core finds serious or critical on the page as it is now (WCAG 2.1 A and AA). */
+const seriousViolations = async (page: Page) =>
+  (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations
+    .filter((v) => v.impact == 'serious' || v.impact == 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 const keepHere = (page: Page) => page.evaluate(() => document.addEventListener('click', (e) => (e.target as Element).closest('a[href^="tel:"]') && e.preventDefault()));
 
 test('the demo banner tells how the visit was attributed and which number replaced which; the switcher and reset', async ({ browser }) => {
@@ -47,6 +53,7 @@ test('the demo banner tells how the visit was attributed and which number replac
   await expect(banner).toContainText(/020 7946 0018 → 020 7946 010[12]/);
   await expect(banner).toContainText(/020 7946 0555 → 020 7946 055\d/);
   await page.screenshot({ path: `${SHOTS}/demo-banner.png` });
+  expect(await seriousViolations(page)).toEqual([]);
   await keepHere(page);
   await page.locator('.call-button').click();
   // Another kind of visitor: the banner follows, the number changes.
@@ -81,6 +88,7 @@ test('when a demo pool is exhausted, the banner says so', async ({ browser }) =>
   // The emergency page leaves out the contracts line: reported missing once the page settled.
   const emergency = await open(browser, '/emergency.html?utm_source=google&utm_medium=cpc&utm_campaign=emergency&gclid=dash-4');
   await expect(emergency.locator('.demo-banner')).toContainText('paid search');
+  expect(await seriousViolations(emergency)).toEqual([]);
   await emergency.waitForTimeout(3500);
 });
 
@@ -96,7 +104,8 @@ test('the calls page takes numbers as people write them, shows dates, fits, and 
   await page.click('#call button');
   await expect(page.locator('#result')).toHaveText('Attributed: paid_social (facebook / paid_social), campaign autumn.');
   const row = page.locator('#calls tr').first();
-  await expect(row.locator('td').first()).toHaveText(/^\d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d$/);
+  // Dates as the dashboard writes them: the browser's locale (Playwright's default, en-US), medium date, short time.
+  await expect(row.locator('td').first()).toHaveText(/^\w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M$/);
   await expect(row.locator('td').nth(1)).toHaveText(tracking);
   const landing = row.locator('td').last();
   expect(await landing.getAttribute("title")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?utm_source=facebook&utm_medium=paid_social&utm_campaign=autumn$/);
@@ -104,6 +113,7 @@ test('the calls page takes numbers as people write them, shows dates, fits, and 
   await page.setViewportSize({ width: 390, height: 844 });
   expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
   await page.screenshot({ path: `${SHOTS}/calls-phone.png`, fullPage: true });
+  expect(await seriousViolations(page)).toEqual([]);
 });
 
 test('calls from Twilio with durations, then the dashboard: numbers in the tables, every chart drawn, desktop and phone', async ({ browser, request, browserName }) => {
@@ -141,12 +151,23 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
     await expect(dashboard.locator('#keywords')).toContainText('emergency plumber');
     await expect(dashboard.locator('#calls tbody tr')).toHaveCount(2);
     // What became of each call at the business line, and how long the line talked.
-    await expect(dashboard.locator('#calls tbody tr td:nth-child(9)')).toHaveText(['answered', 'answered']);
+    await expect(dashboard.locator('#calls tbody tr td:nth-child(5)')).toHaveText(['answered', 'answered']);
     await expect(dashboard.locator('#calls')).toContainText('2 min 20 s');
+    // The caller masked: the same number called from the calls page before, so this call's caller is a repeat one.
+    await expect(dashboard.locator('#calls tbody tr td:nth-child(3)')).toHaveText(['+44••••••••23repeat', '+44••••••••23first time']);
+    // The numbers in the site's national format everywhere.
+    await expect(dashboard.locator('#calls tbody tr').first().locator('td').nth(1)).toHaveText(/^020 7946 011\d$/);
     await expect(dashboard.locator('#missing')).toContainText('/emergency.html');
-    await expect(dashboard.locator('#missing')).toContainText('+442079460555');
-    const paid = dashboard.locator('.pool', { hasText: 'paid search' });
-    await expect(paid.locator('.advice')).toHaveText(/^paid_search: 2 of 2 numbers held at the peak for \d+ min; \d+ visitors? got none: add at least \d+ numbers?$/);
+    await expect(dashboard.locator('#missing')).toContainText('020 7946 0555');
+    await expect(dashboard.locator('main')).not.toContainText(/\+44\d{10}/);
+    // What the calls were worth, and the period before to compare with (nothing then).
+    await expect(dashboard.locator('#k-answered')).toHaveText('2');
+    await expect(dashboard.locator('#d-calls')).toHaveText('none in the period before');
+    await expect(dashboard.locator('#channels tbody tr', { hasText: 'paid social' }).locator('td').nth(4)).toHaveText('2');
+    // Pools in one compact table: the advice with the counts that give it.
+    const paid = dashboard.locator('#pools tbody tr', { hasText: 'paid search' });
+    await expect(paid.locator('td').last()).toHaveText(/^Add at least \d+ — \d+ visitors? got none in \d+ min at full; a lease holds a number \d+ min here$/);
+    expect(await seriousViolations(dashboard), name).toEqual([]);
     // Every chart drew its data on a canvas.
     for (const id of ['time', 'channels', 'pool-paid_search@+442079460018']) {
       const chart = dashboard.locator(`[data-chart="${id}"]`);
@@ -168,10 +189,40 @@ test('calls from Twilio with durations, then the dashboard: numbers in the table
       expect(lines[0]).toMatch(/^Time,Tracking number,/);
       expect(lines.slice(1).map((line) => line.split(',')[5])).toEqual(['answered', 'answered']);
     }
-    // Another range reloads the report.
-    await dashboard.getByText('7 days').click();
+    // Another period, with the keyboard only: from the site, tab to the period, arrow down to the next preset.
+    if (name == 'desktop') {
+      await dashboard.locator('#site').focus();
+      await dashboard.keyboard.press('Tab');
+      await expect(dashboard.locator('#range')).toBeFocused();
+      await dashboard.keyboard.press('ArrowDown');
+    } else await dashboard.locator('#range').selectOption('7d');
     await expect(dashboard.locator('body')).toHaveAttribute('data-loaded', 'demo 7d');
     await expect(dashboard.locator('#k-sessions')).toHaveText('9');
+    // The address keeps the view: a colleague with the link (and the token) sees the same.
+    expect(new URL(dashboard.url()).search).toBe('?site=demo&range=7d');
+    await dashboard.reload();
+    await expect(dashboard.locator('body')).toHaveAttribute('data-loaded', 'demo 7d');
+    await expect(dashboard.locator('#range')).toHaveValue('7d');
+    if (name != 'desktop') continue;
+    // Chosen days (they start as the period shown) and the callers' numbers, on request; back goes back.
+    await dashboard.locator('#range').selectOption('custom');
+    await expect(dashboard.locator('#from')).toBeFocused();
+    const [from, to] = [await dashboard.locator('#from').inputValue(), await dashboard.locator('#to').inputValue()];
+    expect(from < to).toBe(true);
+    await dashboard.getByRole('button', { name: 'Show' }).click();
+    await expect(dashboard.locator('body')).toHaveAttribute('data-loaded', `demo ${from}..${to}`);
+    await expect(dashboard.locator('#k-calls')).toHaveText('2');
+    await dashboard.getByLabel("Show callers' numbers").check();
+    await expect(dashboard.locator('#calls tbody tr').first().locator('td').nth(2)).toHaveText('07700 900123repeat');
+    expect(new URL(dashboard.url()).searchParams.get('callers')).toBe('1');
+    // The landing page's query on demand, from the keyboard too.
+    const query = dashboard.locator('#calls tbody tr').first().locator('td details');
+    await query.locator('summary').focus();
+    await dashboard.keyboard.press('Enter');
+    await expect(query.locator('code')).toHaveText('?utm_source=facebook&utm_medium=paid_social&utm_campaign=summer');
+    await dashboard.goBack();
+    await expect(dashboard.locator('#callers')).not.toBeChecked();
+    await expect(dashboard.locator('body')).toHaveAttribute('data-loaded', `demo ${from}..${to}`);
   }
 });
 
@@ -182,6 +233,8 @@ test('the dashboard without the token asks for it; a wrong one is refused', asyn
   const page = await context.newPage();
   await page.goto(`${demo.base}/dashboard/`);
   await expect(page.locator('#login')).toBeVisible();
+  await expect(page.locator('#token')).toBeFocused();
+  expect(await seriousViolations(page)).toEqual([]);
   await page.fill('#token', 'wrong');
   await page.click('#login button');
   await expect(page.locator('#login')).toBeVisible();

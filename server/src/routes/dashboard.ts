@@ -1,14 +1,17 @@
-// /dashboard: the operator's dashboard, static files (dashboard/) and the charting library (uPlot, from the
-// package), all from this origin. The page holds no data: it asks the operator API with the admin token.
+// /dashboard: the operator's dashboard, static files (dashboard/), the charting library (uPlot) and the phone number
+// formatter (libphonenumber-js) from their packages, all from this origin. The page holds no data: it asks the operator API with the admin token.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 const here = fileURLToPath(new URL('../../dashboard/', import.meta.url));
-const uplot = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+const require = createRequire(import.meta.url);
+const uplot = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+// Numbers in each country's own format (libphonenumber-js): its browser bundle is not in the package's exports.
+const phones = join(dirname(require.resolve('libphonenumber-js/package.json')), 'bundle');
 
 /** Nothing from another origin, no inline script, no framing. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -22,7 +25,7 @@ export default async function dashboard(fastify: FastifyInstance, { demo = false
   fastify.get('/dashboard', (_request, reply) => reply.redirect('/dashboard/'));
   fastify.get('/dashboard/', (_request, reply) => reply.headers(HEADERS).type('text/html; charset=utf-8').send(page));
   await fastify.register(fastifyStatic, {
-    root: [here, uplot],
+    root: [here, uplot, phones],
     prefix: '/dashboard/',
     index: false,
     decorateReply: false,
