@@ -126,7 +126,7 @@ describe.each(stores)('report with the %s store', (_, make) => {
       ['+44••••••••23', false, { google_ads: true, microsoft_ads: false }],
     ]);
     const full = await report(pool, store, 'demo', periodOf({ range: '24h' }, await store.now(), '+0000') as Period, config.sites.demo, config.ttl, true);
-    expect(full.calls[0]!.from).toBe('+447700900123');
+    expect(full.calls[0].from).toBe('+447700900123');
     expect(r.missing).toEqual([{ page: '/emergency', target: OTHER, count: 1 }]);
     expect(r.pools.map((p) => p.id)).toEqual([`paid_search@${MAIN}`, `default@${MAIN}`, `default@${OTHER}`]);
     const paid = r.pools.find((p) => p.name == 'paid_search')!;
