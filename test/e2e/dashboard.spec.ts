@@ -117,6 +117,8 @@ test('the calls page takes numbers as people write them, shows dates, fits, and 
 });
 
 test('calls from Twilio with durations, then the dashboard: numbers in the tables, every chart drawn, desktop and phone', async ({ browser, request, browserName }) => {
+  // Two widths, axe-core on each, then the periods and the keyboard: about 15 s alone, more beside other workers.
+  test.setTimeout(120_000);
   // A call by Twilio's webhook to the first visitor's number, and its status callback.
   const page = await open(browser, '/?utm_source=facebook&utm_medium=paid_social&utm_campaign=summer');
   // The number the visitor sees once the lease is there (before it, the site's own).

@@ -37,6 +37,8 @@ test('a visit from a Google ad gets a tracking number; a call to it is attribute
 
 test('one visitor trying every "Visit again as" link five times never empties a demo pool', async ({ page, browserName }) => {
   test.skip(browserName != 'chromium', 'the pool sizes are the server\'s; one engine shows them');
+  // 30 visits, one after another: about 20 s alone.
+  test.setTimeout(120_000);
   await page.goto(`${demo.base}/`);
   const banner = page.locator('.demo-banner');
   const names = await banner.locator('.demo-kinds a').allTextContents();
