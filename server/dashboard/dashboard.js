@@ -16,17 +16,21 @@ const count = new Intl.NumberFormat();
 const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
 /**
- * Times as the browser's locale writes them, in the site's zone (the one its periods and conversion files use). A
- * fixed offset (+0100) is given to Intl as +01:00 where the browser takes it; else the times are in UTC.
+ * Times as the browser's locale writes them, in the site's zone (the one its periods and conversion files use): an
+ * IANA name, or a fixed offset (+0100), which Intl does not take everywhere: then the time is shifted by it and
+ * written as UTC. A zone this browser does not know: UTC.
  */
 const zoned = (timeZone, options, locale = undefined) => {
-  const zone = /^[+-]\d{4}$/.test(timeZone) ? `${timeZone.slice(0, 3)}:${timeZone.slice(3)}` : timeZone;
-  for (const candidate of [zone, 'UTC']) {
-    try {
-      return new Intl.DateTimeFormat(locale, { ...options, timeZone: candidate });
-    } catch {
-      // An offset zone this browser does not know: UTC.
-    }
+  const offset = /^([+-])(\d\d)(\d\d)$/.exec(timeZone);
+  const utc = new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC' });
+  if (offset) {
+    const shift = (offset[1] == '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    return { format: (date) => utc.format(new Date(date.getTime() + shift)) };
+  }
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone });
+  } catch {
+    return utc;
   }
 };
 let formats = {};
