@@ -373,6 +373,9 @@ describe('config', () => {
     expect(loadConfig('examples/site/demo.config.json').sites.demo).toBeDefined();
     expect(loadConfig('test/e2e/pool.config.json').sites.e2e).toBeDefined();
     expect(() => loadConfig('nope.json')).toThrow(/^nope.json: cannot be read/);
+    // The browser benchmark serves both sites from one server (test/bench/page.mjs): no tracking number in both.
+    const e2e = loadConfig('test/e2e/pool.config.json');
+    expect(() => checkConfig({ ...e2e, sites: { ...loadConfig('examples/site/demo.config.json').sites, ...e2e.sites } })).not.toThrow();
   });
 });
 
