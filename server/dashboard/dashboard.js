@@ -208,38 +208,28 @@ function render(report) {
     },
     [channels.map((_, i) => i), channels.map((c) => c.sessions), channels.map((c) => c.calls)],
   );
-  const worth = (row, w) => {
-    cell(row, count.format(w.calls), 'num');
-    cell(row, count.format(w.answered), 'num');
-    cell(row, count.format(w.qualified), 'num');
-    cell(row, money.format(w.value), 'num');
-    cell(row, w.sessions ? percent.format(w.callRate) : '', 'num');
+  /** A table's rows, one cell per column: [what it shows of a row, its class]. */
+  const table = (id, rows, columns) => {
+    const body = fill(id, rows, columns.length);
+    for (const r of rows) {
+      const row = body.insertRow();
+      for (const [text, className] of columns) cell(row, text(r), className);
+    }
   };
-  let body = fill('channels', channels, 8);
-  for (const c of channels) {
-    const row = body.insertRow();
-    cell(row, channelName(c.channel));
-    cell(row, count.format(c.sessions), 'num');
-    cell(row, count.format(c.clicks), 'num');
-    worth(row, c);
-  }
-  body = fill('campaigns', report.campaigns, 7);
-  for (const c of report.campaigns) {
-    const row = body.insertRow();
-    cell(row, c.name);
-    cell(row, count.format(c.sessions), 'num');
-    worth(row, c);
-  }
-  body = fill('keywords', report.keywords, 3);
-  for (const c of report.keywords) {
-    const row = body.insertRow();
-    cell(row, c.name);
-    cell(row, count.format(c.sessions), 'num');
-    cell(row, count.format(c.calls), 'num');
-  }
+  const sessionsColumn = [(w) => count.format(w.sessions), 'num'];
+  const worth = [
+    [(w) => count.format(w.calls), 'num'],
+    [(w) => count.format(w.answered), 'num'],
+    [(w) => count.format(w.qualified), 'num'],
+    [(w) => money.format(w.value), 'num'],
+    [(w) => (w.sessions ? percent.format(w.callRate) : ''), 'num'],
+  ];
+  table('channels', channels, [[(c) => channelName(c.channel)], sessionsColumn, [(c) => count.format(c.clicks), 'num'], ...worth]);
+  table('campaigns', report.campaigns, [[(c) => c.name], sessionsColumn, ...worth]);
+  table('keywords', report.keywords, [[(c) => c.name], sessionsColumn, [(c) => count.format(c.calls), 'num']]);
 
   // Pools: one row each (the advice with the reason behind it), their charts on demand.
-  body = fill('pools', report.pools, 8);
+  let body = fill('pools', report.pools, 8);
   const plots = $('pool-plots');
   plots.replaceChildren();
   for (const p of report.pools) {
@@ -275,13 +265,7 @@ function render(report) {
     );
   }
 
-  body = fill('missing', report.missing, 3);
-  for (const m of report.missing) {
-    const row = body.insertRow();
-    cell(row, m.page);
-    cell(row, phone(m.target), 'nowrap');
-    cell(row, count.format(m.count), 'num');
-  }
+  table('missing', report.missing, [[(m) => m.page], [(m) => phone(m.target), 'nowrap'], [(m) => count.format(m.count), 'num']]);
 
   body = fill('calls', report.calls, 12);
   for (const c of report.calls) {
