@@ -32,6 +32,9 @@ const CLICK_ID = /^\w[\w-]{0,299}$/;
 /** The shortest answered call of a site that counts (seconds). */
 export const minDurationOf = (site: SiteConfig | undefined): number => site?.conversion?.minDuration ?? CONVERSION.minDuration;
 
+/** The zone a site's files, periods and times are in: its `timeZone`, else UTC. */
+export const zoneOf = (site: SiteConfig): string => site.timeZone ?? '+0000';
+
 /** A machine (voicemail, fax) answered for the business line, where the provider detects it (Twilio's AnsweredBy). */
 const machine = (call: Call): boolean => /^(machine|fax)/.test(call.dial?.answeredBy ?? '');
 
@@ -188,10 +191,30 @@ export const exportOptions = (site: SiteConfig, provider: Provider): ConversionO
   provider,
   name: site.conversion?.name ?? 'Call',
   minDuration: minDurationOf(site),
-  timeZone: site.timeZone ?? '+0000',
+  timeZone: zoneOf(site),
   eea: site.eea ?? true,
   hashedPhone: site.conversion?.hashedPhone ?? false,
 });
+
+/**
+ * A CSV file streamed from calls read in batches (oldest first, as eachCall gives them): the header, then a chunk of
+ * rows per batch (`row` undefined: no row), so a file of any length keeps memory flat and lets other requests in
+ * between batches. Reading stops at the first call after `until` (ms).
+ */
+export async function* csvLines(header: string, calls: AsyncIterable<Call[]>, row: (call: Call) => string | undefined, until = Infinity): AsyncGenerator<string> {
+  yield header;
+  for await (const batch of calls) {
+    let chunk = '';
+    for (const call of batch) {
+      if (Date.parse(call.at) > until) {
+        if (chunk) yield chunk;
+        return;
+      }
+      chunk += row(call) ?? '';
+    }
+    if (chunk) yield chunk;
+  }
+}
 
 /** The whole import file for these calls, oldest first (tests and small exports; the route streams). */
 export function conversionFile(calls: Call[], options: ConversionOptions): string {

@@ -3,10 +3,9 @@
 // the period before for comparison, recent calls with their visit, and per pool the numbers held over time, the peak,
 // who went without and how many numbers to add. Plain functions over the store.
 import type { SiteConfig } from './config.js';
-import { CONVERSION } from './config.js';
 import type { PoolLogic } from './pool.js';
 import { ofKind, peakOf, total, type CounterKind } from './store/counters.js';
-import { answered, conversionWriter, exportOptions, minDurationOf, offsetAt, outcome } from './conversions.js';
+import { answered, conversionWriter, exportOptions, offsetAt, outcome } from './conversions.js';
 import { HOUR, hourOf, type Call, type Store } from './store/store.js';
 
 const DAY = 24 * HOUR;
@@ -43,8 +42,8 @@ const nextDay = (day: string): string => new Date(Date.parse(day + 'T00:00:00Z')
 
 /**
  * The period a request asks for: a preset up to `now`, or the calendar days `from`…`to` (both included, in the
- * site's zone; a day not over yet ends now). A period ending now ends 1 ms after it, so that it holds now. Undefined with a reason for days in the wrong order, in the future, or
- * spanning more than MAX_DAYS.
+ * site's zone; a day not over yet ends now). A period ending now ends 1 ms after it, so that it holds now. A
+ * reason instead for days in the wrong order, in the future, or spanning more than MAX_DAYS.
  */
 export function periodOf(query: { range?: Range; from?: string; to?: string }, now: number, timeZone: string): Period | string {
   let range: Period['range'];
@@ -201,14 +200,14 @@ export const mask = (number: string): string => number.replace(/(?<=^\+\d{2}).*(
  * The report of a site for a period (see periodOf), with the period of the same length before it; `callers` shows
  * the recent callers' numbers in full.
  */
-export async function report(pool: PoolLogic, store: Store, site: string, period: Period, siteConfig: SiteConfig | undefined, ttlSeconds: number, callers = false): Promise<Report> {
+export async function report(pool: PoolLogic, store: Store, site: string, period: Period, siteConfig: SiteConfig, ttlSeconds: number, callers = false): Promise<Report> {
   const { from, to, t } = period;
   const before = from - (to - from);
-  const value = siteConfig?.conversion?.value ?? CONVERSION.value;
-  const currency = siteConfig?.conversion?.currency ?? CONVERSION.currency;
-  const minDuration = minDurationOf(siteConfig);
+  // The site's conversion as the files write it: value, currency, minDuration and zone, defaults included.
+  const google = exportOptions(siteConfig, 'google_ads');
+  const { value, currency, minDuration, timeZone } = google;
   const recent: Call[] = [];
-  const files = siteConfig ? { google_ads: conversionWriter(exportOptions(siteConfig, 'google_ads')), microsoft_ads: conversionWriter(exportOptions(siteConfig, 'microsoft_ads')) } : {};
+  const files = { google_ads: conversionWriter(google), microsoft_ads: conversionWriter(exportOptions(siteConfig, 'microsoft_ads')) };
   const [series, missing, now, then] = await Promise.all([
     store.series(site, before),
     store.missing(site),
@@ -223,12 +222,16 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
   const called = sum('calls');
   const valued = <T extends Worth>(w: T, tallied?: { answered: number; qualified: number }): T => ({ ...w, ...tallied && { answered: tallied.answered, qualified: tallied.qualified, value: tallied.qualified * value } });
 
+  // The period's hours in order, once: each line below walks them beside its buckets.
+  const hours = Object.keys(series)
+    .map(Number)
+    .filter((hour) => hour >= t[0]! && hour < to)
+    .sort((a, b) => a - b);
   /** Per bucket, what each of its hours gives (`of`), folded together (`fold`: a sum, or a peak). */
   const perBucket = (of: (fields: Record<string, number>) => number, fold: (a: number, b: number) => number) => {
     const values = t.map(() => 0);
     let i = 0;
-    for (const hour of Object.keys(series).map(Number).sort((a, b) => a - b)) {
-      if (hour < t[0]! || hour >= to) continue;
+    for (const hour of hours) {
       while (i + 1 < t.length && t[i + 1]! <= hour) i++;
       values[i] = fold(values[i]!, of(series[hour]!));
     }
@@ -238,9 +241,9 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
   const peakLine = (id: string) => perBucket((fields) => fields[peakOf(id)] ?? 0, Math.max);
 
   const keywords = () => {
-    const names = new Set([...Object.keys(sum('term')), ...now.by.term.keys()]);
-    return [...names]
-      .map((name) => ({ name, sessions: sum('term')[name] ?? 0, calls: now.by.term.get(name)?.calls ?? 0 }))
+    const terms = sum('term');
+    return [...new Set([...Object.keys(terms), ...now.by.term.keys()])]
+      .map((name) => ({ name, sessions: terms[name] ?? 0, calls: now.by.term.get(name)?.calls ?? 0 }))
       .sort((a, b) => b.calls - a.calls || b.sessions - a.sessions)
       .slice(0, 10);
   };
@@ -262,7 +265,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
     range: period.range,
     from,
     to,
-    timeZone: siteConfig?.timeZone ?? '+0000',
+    timeZone,
     conversion: { value, currency, minDuration },
     totals: { ...valued(worth(total(sessions), total(called)), now.all), clicks: total(clicks), callsPerSession: total(sessions) ? total(called) / total(sessions) : 0 },
     previous: { from: before, to: from, totals: { ...valued(worth(total(sum('sessions', earlier)), total(sum('calls', earlier))), then.all), clicks: total(sum('clicks', earlier)) } },
@@ -282,7 +285,7 @@ export async function report(pool: PoolLogic, store: Store, site: string, period
       ...call,
       ...(call.from && !callers && { from: mask(call.from) }),
       outcome: outcome(call),
-      exported: { google_ads: !!files.google_ads?.row(call), microsoft_ads: !!files.microsoft_ads?.row(call) },
+      exported: { google_ads: !!files.google_ads.row(call), microsoft_ads: !!files.microsoft_ads.row(call) },
     })),
     pools: pools.map(({ id, name, target, key, size }) => {
       const busy = held[key] ?? 0;

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminOnly, SITE } from './auth.js';
 import { Readable } from 'node:stream';
-import { answered, field, formatTimeWithOffset, outcome } from '../conversions.js';
+import { answered, csvLines, field, formatTimeWithOffset, outcome, zoneOf } from '../conversions.js';
 import type { Call } from '../store/store.js';
 import { ref, unknownSite } from './openapi.js';
 
@@ -64,21 +64,14 @@ export default async function calls(fastify: FastifyInstance): Promise<void> {
       const { site: id, since, until } = request.query;
       const site = pool.sites.get(id);
       if (!site) return unknownSite(reply, id);
-      const end = until ? Date.parse(until) : Infinity;
-      const zone = site.timeZone ?? '+0000';
+      const zone = zoneOf(site);
       const calls = fastify.store.eachCall({ site: id, since: since ? Date.parse(since) : Date.now() - 30 * DAY });
-      async function* lines() {
-        yield COLUMNS.map(([name]) => name).join(',') + '\r\n';
-        for await (const batch of calls) {
-          let chunk = '';
-          for (const call of batch) if (Date.parse(call.at) <= end) chunk += COLUMNS.map(([, value]) => field(value(call, zone))).join(',') + '\r\n';
-          if (chunk) yield chunk;
-        }
-      }
+      const header = COLUMNS.map(([name]) => name).join(',') + '\r\n';
+      const row = (call: Call) => COLUMNS.map(([, value]) => field(value(call, zone))).join(',') + '\r\n';
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${id}-calls.csv"`)
-        .send(Readable.from(lines(), { objectMode: false }));
+        .send(Readable.from(csvLines(header, calls, row, until ? Date.parse(until) : Infinity), { objectMode: false }));
     },
   );
 

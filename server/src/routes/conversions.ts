@@ -1,7 +1,7 @@
 // /v1/conversions.csv (operator API): the calls of a site as an ad platform's offline conversion import file.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { conversionWriter, exportOptions, type Provider } from '../conversions.js';
+import { conversionWriter, csvLines, exportOptions, type Provider } from '../conversions.js';
 import { adminOrExport, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
 
@@ -55,18 +55,10 @@ export default async function conversions(fastify: FastifyInstance): Promise<voi
       // Every call the retention keeps, from `since` on (default: the 90 days Google Ads takes clicks back), read and
       // written a batch at a time: other requests are answered between batches, and memory stays flat.
       const calls = store.eachCall({ site: id, since: since ? Date.parse(since) : Date.now() - 90 * DAY });
-      async function* lines() {
-        yield writer.header;
-        for await (const batch of calls) {
-          let chunk = '';
-          for (const call of batch) chunk += writer.row(call) ?? '';
-          if (chunk) yield chunk;
-        }
-      }
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${id}-${provider}-conversions.csv"`)
-        .send(Readable.from(lines(), { objectMode: false }));
+        .send(Readable.from(csvLines(writer.header, calls, (call) => writer.row(call)), { objectMode: false }));
     },
   );
 }

@@ -1,5 +1,6 @@
 // /v1/report (operator API): what the dashboard shows for a site and a period. See src/report.ts.
 import type { FastifyInstance } from 'fastify';
+import { zoneOf } from '../conversions.js';
 import { periodOf, PRESETS, report, type Range } from '../report.js';
 import { adminOnly, SITE } from './auth.js';
 import { unknownSite } from './openapi.js';
@@ -24,9 +25,9 @@ export default async function reports(fastify: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { site } = request.query;
-      if (!pool.sites.has(site)) return unknownSite(reply, site);
       const siteConfig = pool.sites.get(site);
-      const period = periodOf(request.query, await store.now(), siteConfig?.timeZone ?? '+0000');
+      if (!siteConfig) return unknownSite(reply, site);
+      const period = periodOf(request.query, await store.now(), zoneOf(siteConfig));
       if (typeof period == 'string') return reply.code(400).send({ error: 'bad_request', message: period });
       return report(pool, store, site, period, siteConfig, config.ttl, request.query.callers == '1');
     },
