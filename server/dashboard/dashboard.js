@@ -5,7 +5,6 @@
 const TOKEN_KEY = 'callswap-admin-token';
 const $ = (id) => document.getElementById(id);
 const COLORS = { sessions: '#2563eb', clicks: '#b45309', calls: '#047857', held: '#7c3aed', size: '#6b7280' };
-const PRESETS = ['24h', '7d', '30d', '90d', '365d'];
 let charts = [];
 /** The sites of the config, by id. */
 let sites = {};
@@ -75,8 +74,11 @@ async function token() {
   return value;
 }
 
+/** A request to the operator API with the admin token. */
+const authorized = async (path) => fetch(`/v1${path}`, { headers: { authorization: `Bearer ${await token()}` } });
+
 async function api(path) {
-  const res = await fetch(`/v1${path}`, { headers: { authorization: `Bearer ${await token()}` } });
+  const res = await authorized(path);
   if (res.status == 401) {
     sessionStorage.removeItem(TOKEN_KEY);
     throw Object.assign(new Error('unauthorized'), { status: 401 });
@@ -305,7 +307,9 @@ function fromAddress() {
   const query = new URLSearchParams(location.search);
   if (sites[query.get('site')]) $('site').value = query.get('site');
   const custom = query.has('from');
-  $('range').value = custom ? 'custom' : PRESETS.includes(query.get('range')) ? query.get('range') : '24h';
+  // The presets are the period menu's own options (besides "custom").
+  const presets = [...$('range').options].map((option) => option.value).filter((value) => value != 'custom');
+  $('range').value = custom ? 'custom' : presets.includes(query.get('range')) ? query.get('range') : '24h';
   if (custom) {
     $('from').value = query.get('from');
     $('to').value = query.get('to') || query.get('from');
@@ -344,7 +348,7 @@ async function load(push = false) {
 async function exportCalls() {
   if (!shown) return;
   const query = `site=${encodeURIComponent(shown.site)}&since=${new Date(shown.from).toISOString()}&until=${new Date(shown.to).toISOString()}`;
-  const res = await fetch(`/v1/calls.csv?${query}`, { headers: { authorization: `Bearer ${await token()}` } });
+  const res = await authorized(`/calls.csv?${query}`);
   if (!res.ok) return void ($('status').textContent = `Could not export the calls: ${res.status}`);
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await res.blob());
