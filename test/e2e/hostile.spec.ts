@@ -44,11 +44,14 @@ const MODES: Record<string, (res: import('node:http').ServerResponse, req: Incom
     res.on('drain', pump);
     pump();
   },
+  // A body that never ends, without a Content-Length, at 2 MB/s (8 KB every 4 ms, a fast link's pace): callswap must
+  // stop reading at 16 KB. Not a loopback flood: pumped as fast as this process can write, Chromium spends one task
+  // of 40–110 ms taking in what piled up when the page reads the body's first bytes (measured without DevTools;
+  // 60–400 ms with Playwright's attached), whoever reads them, and a remote pool cannot send faster than the link.
   endless: (res) => {
     res.writeHead(201, { 'content-type': 'application/json' });
-    const pump = () => !res.destroyed && res.write('['.repeat(65_536)) && setImmediate(pump);
-    res.on('drain', pump);
-    pump();
+    const timer = setInterval(() => res.write('['.repeat(8192)), 4);
+    res.on('close', () => clearInterval(timer));
   },
   retry: (res) => res.writeHead(429, { 'retry-after': '99999999999999999999', 'content-type': 'application/json' }).end('{"error":"rate_limited"}'),
   garbage: (res) =>
