@@ -23,8 +23,10 @@ const minify = (module) =>
     },
     // Not `__`: that is the page's (`__tcfapi`), never ours.
     mangle: { properties: { regex: /^_[^_]/ } },
-    // The script tag starts with `;` so it is safe after a concatenated script without its trailing semicolon.
-    format: { comments: false, preamble: module ? undefined : ';' },
+    // The script tag starts with `;` so it is safe after a concatenated script without its trailing semicolon, and
+    // before it with V8's explicit compile hint (Chrome 136+): every function of it runs at start, so V8 compiles
+    // them all on the thread that streams the script instead of one by one on the page's main thread.
+    format: { comments: false, preamble: module ? undefined : '//# allFunctionsCalledOnLoad\n;' },
   });
 
 const ts = (declarations) =>

@@ -2,6 +2,7 @@ import { loadDebug } from '../debug/loadDebug.js';
 import { createLeaseClient, type LeaseClient, type LeaseEvents } from '../lease/createLeaseClient.js';
 import { createEmitter } from '../lib/createEmitter.js';
 import { closest, lastInvalid, notice } from '../lib/invalid.js';
+import { later } from '../lib/later.js';
 import { detectSource } from '../source/detectSource.js';
 import type { Source } from '../source/types.js';
 import { findCookieDomain } from '../storage/cookie.js';
@@ -188,11 +189,21 @@ export function init(given: Config): Instance {
         country: config.country,
         attributes: config.attributes,
         ignore: config.ignore,
+        onFound: tell,
       });
     } else swap.update(replacements);
-    events.emit('swap', { numbers: { ...next }, found: swap.found, count: swap.count });
+    tell();
+  };
+
+  /**
+   * A `swap` event and, once per tracking number, a dataLayer push: when numbers are shown, and again when the page
+   * shows a site number for the first time (an async script in <head> often runs before the body is parsed).
+   */
+  const tell = (): void => {
+    if (!swap) return;
+    events.emit('swap', { numbers: { ...numbers }, found: swap.found, count: swap.count });
     for (const target of swap.found) {
-      const number = next[target];
+      const number = numbers[target];
       if (number && !shown.has(number)) {
         shown.add(number);
         push('swap', number, target);
@@ -274,8 +285,10 @@ export function init(given: Config): Instance {
       });
     }
     // A stored lease's numbers are known now: a returning visitor never sees the original number. While a new
-    // lease is on its way the page keeps its own numbers: one change when it comes (or the static ones if not).
-    show(lease && !lease.session ? {} : { ...own, ...lease?.numbers });
+    // lease is on its way the page keeps its own numbers: one change when it comes (or the static ones if not),
+    // and the page is read for them a task later, so that the script's start stays one short task.
+    if (lease && !lease.session) later(() => swap || show({}));
+    else show({ ...own, ...lease?.numbers });
   };
 
   /** Once per page, after it settled: tell the pool which site numbers this page does not show. */

@@ -1,3 +1,4 @@
+import { later } from '../lib/later.js';
 import type { Source } from '../source/types.js';
 import { readHeartbeat, readLease, type Lease, type LeaseRequest, type PoolEvent } from './protocol.js';
 import { pausedUntil, request, send as post, type FailureCode } from './request.js';
@@ -319,19 +320,18 @@ export function createLeaseClient(options: LeaseOptions): LeaseClient {
     else if (lease) renew();
   };
 
-  lease = read();
+  const stored = (lease = read());
   // A heartbeat renews `expires`, so the stored lease tells when any tab last beat.
-  if (lease) lastBeat = lease.expires - lease.ttl * 1000;
+  if (stored) lastBeat = stored.expires - stored.ttl * 1000;
+  viewed = !!stored;
   addEventListener('pagehide', onPageHide);
   addEventListener('pageshow', onPageShow);
   if (typeof BroadcastChannel != 'function') addEventListener('storage', onStorage);
   document.addEventListener('visibilitychange', onVisibility);
   document.addEventListener('resume', beatSoon);
-  join();
-  if (lease) {
-    viewed = true;
-    send('pageview', more());
-  } else void obtain();
+  // The other tabs, the place in line and the first request a task later: on a first page view, where nothing is
+  // compiled yet and storage is read for the first time, the script's start stays one short task.
+  later(() => stopped || (join(), stored ? send('pageview', more()) : void obtain()));
 
   return {
     get numbers() {

@@ -49,12 +49,15 @@ export const pausedUntil = (url: string): number => paused[originOf(url)] || 0;
  */
 const readText = async (response: globalThis.Response, signal: AbortSignal): Promise<string | undefined> => {
   const reader = response.body?.getReader();
-  const chunks: BlobPart[] = [];
+  // Decoded as it comes: a Blob's text() takes a round trip through the browser's blob store (20-75 ms measured in
+  // Chromium for a lease's few hundred bytes).
+  const decoder = new TextDecoder();
+  let text = '';
   let size = Number(response.headers.get('content-length')) > MAX_BODY ? Infinity : 0;
   // Time is up while the body still arrives: stop reading (a browser errors the stream itself; this is for the rest).
   signal.addEventListener('abort', () => reader?.cancel().catch(() => undefined));
-  for (let part; reader && size <= MAX_BODY && !(part = await reader.read()).done; chunks.push(part.value)) size += part.value.length;
-  if (size <= MAX_BODY) return new Blob(chunks).text();
+  for (let part; reader && size <= MAX_BODY && !(part = await reader.read()).done; text += decoder.decode(part.value, { stream: true })) size += part.value.length;
+  if (size <= MAX_BODY) return text + decoder.decode();
   reader?.cancel().catch(() => undefined);
   return;
 };

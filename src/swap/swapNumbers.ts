@@ -1,4 +1,5 @@
 import { invalid } from '../lib/invalid.js';
+import { later } from '../lib/later.js';
 import { createMatcher, type Match, type Matcher } from './phone.js';
 
 export interface SwapOptions {
@@ -10,6 +11,11 @@ export interface SwapOptions {
   country?: string;
   /** More attributes that hold numbers as text, e.g. `["data-phone"]`. `aria-label`, `title`, `alt` always do. */
   attributes?: string[];
+  /**
+   * Called when the page shows a site number the swap had not found yet, after `swapNumbers` or `update` returned:
+   * content added later, or parsed after the script ran, or a huge page's later slice. `found` and `count` tell.
+   */
+  onFound?: () => void;
 }
 
 /** A running swap. */
@@ -39,21 +45,6 @@ const FINISH = 35;
 /** Elements a pass reads between two looks at the clock: a few ms, under load too. */
 const STRETCH = 2000;
 
-/**
- * Calls `fn` in a later task without losing our place in the queue: `scheduler.yield()` continues ahead of the page's
- * other tasks (https://developer.chrome.com/blog/use-scheduler-yield); elsewhere a MessageChannel message, which
- * neither the 4 ms clamp nor the throttling of timers delays (a busy phone held `setTimeout(fn, 0)` for hundreds of
- * ms).
- */
-const later = (fn: () => void): void => {
-  const scheduler = (self as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (scheduler?.yield) void scheduler.yield().then(fn);
-  else {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = fn;
-    channel.port2.postMessage(0);
-  }
-};
 /** Elements that continue a line of text: a number split over them is still one number. */
 const INLINE = new Set('a abbr b bdi em font i label mark nobr small span strong sub sup time u wbr'.split(' '));
 const IGNORE = 'script,style,noscript,template,textarea,input,select,option,head,[contenteditable]:not([contenteditable=false]),[data-callswap-ignore]';
@@ -96,6 +87,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   /** The sliced pass: elements under its root (counted at its first pause), and elements it has read so far. */
   let total = 0;
   let walked = 0;
+  /** Whether a site number was found for the first time since the caller last heard (onFound). */
+  let fresh = false;
   let finished: () => void;
   const ready = new Promise<void>((resolve) => (finished = resolve));
   try {
@@ -118,6 +111,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
   /** Records what was found; a number kept as it is (its replacement is itself) is found but not counted. */
   const counted = (matches: Match[], text: string): void => {
     for (const [start, end, replacement, key] of matches) {
+      fresh ||= !found.has(key);
       found.add(key);
       if (text.slice(start, end) != replacement) count++;
     }
@@ -255,7 +249,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
           // What is left, at this slice's pace. (getElementsByTagName counts without building a list.)
           total ||= ((node as Element).getElementsByTagName ? (node as Element).getElementsByTagName('*') : (node as ParentNode).querySelectorAll('*')).length;
           if (now > start + SLICE && now + ((now - start) / steps) * (total - walked) > start + FINISH) {
-            later(() => mine == turn && run());
+            later(() => mine == turn && runAndTell());
             break;
           }
           continue;
@@ -272,6 +266,19 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       if (records.size > 500) for (const node of records.keys()) node.isConnected || records.delete(node);
     } catch {
       // A guest never throws into the page.
+    }
+  };
+
+  /** A run after the caller got its answer: a site number found for the first time is told. */
+  const runAndTell = (): void => {
+    run();
+    try {
+      if (fresh) {
+        fresh = false;
+        options.onFound?.();
+      }
+    } catch {
+      // A guest never throws into the page, nor lets its caller's listener do so.
     }
   };
 
@@ -298,7 +305,7 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
     } catch {
       // A guest never throws into the page.
     }
-    run();
+    runAndTell();
   };
 
   const putBack = (): void => {
@@ -327,6 +334,8 @@ export function swapNumbers(root: Node, replacements: Record<string, string>, op
       jobs = [[root, undefined, true]];
       total = walked = 0;
       run();
+      // What this pass found so far is the caller's answer.
+      fresh = false;
     }
   };
 

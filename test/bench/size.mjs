@@ -25,12 +25,21 @@ const read = (path) => readFileSync(new URL(path, root));
  * #25 measured 13,394 B: js-cookie's replacement won back 379 B, the swap's yielding (scheduler.yield, a
  * MessageChannel, the estimate of the rest) cost 160 B here and in the swap entry (3,632 B), #26's config checks
  * before any side effect 27 B; the −800 B it asks for is not reached (see the issue's note).
+ * After it, two fixes with no issue of their own, decided here for what they cost:
+ * - the script's start on a first page view was one task of 53 ms (median of 15 cold visits in
+ *   test/bench/load.mjs; 76 ms at most), a long task on every first page view; split in two (the page read for a
+ *   cold visit, the other tabs and the first request a task later), with V8's compile hint and a lease answer
+ *   decoded without a Blob round trip, it is 29 ms (41 ms at most): +77 B (13,480 B), the npm build +17 B (no
+ *   compile hint there: bundlers drop comments);
+ * - a site number parsed after the script ran (an async script in <head> often runs first, a returning visitor's
+ *   cached one most of all) was swapped by the observer but never pushed to the dataLayer nor told by a `swap`
+ *   event: the swap engine's `onFound` tells it, +49 B (13,529 B), +47 B in the swap entry (3,676 B).
  */
 const ARTEFACTS = [
-  ['dist/callswap.min.js', 'script tag', 13440],
-  ['dist/index.js', '`callswap` (everything)', 12608],
+  ['dist/callswap.min.js', 'script tag', 13536],
+  ['dist/index.js', '`callswap` (everything)', 12704],
   ['dist/source.js', '`callswap/source`', 2304],
-  ['dist/swap.js', '`callswap/swap`', 3648],
+  ['dist/swap.js', '`callswap/swap`', 3680],
   ['dist/vitals.js', '`callswap/vitals` (with web-vitals)', 3584],
   ['dist/callswap-debug.js', 'debug badge (loaded only in debug mode)', 1152],
 ];

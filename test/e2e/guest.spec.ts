@@ -12,7 +12,11 @@ test('replays calls queued by the stub before the script arrived, in order', asy
   const log = watch(page);
   await page.goto('/test/e2e/pages/stub.html');
   await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
-  expect(await page.evaluate(() => (window as any).seen)).toEqual([
+  // The async script may run before the parser reached the number: then the first swap event finds nothing, and a
+  // second one comes when the number is shown. Either way both listeners hear each, in the order they were added.
+  const seen = await page.evaluate(() => (window as any).seen as unknown[][]);
+  expect(seen.map((s) => s[0])).toEqual(seen.length == 4 ? ['swap', 'second listener', 'swap', 'second listener'] : ['swap', 'second listener']);
+  expect(seen.slice(-2)).toEqual([
     ['swap', '+31207654321', 1],
     ['second listener', 1],
   ]);

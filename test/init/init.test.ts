@@ -146,6 +146,36 @@ describe('numbers', () => {
     expect(leases[0]).toMatchObject({ site: 'demo', targets: ['+31201234567'], source: { channel: 'paid_search', clickIds: { gclid: 'abc' } } });
   });
 
+  test("the start is one short task: a cold visit's page, tabs and lease come a task later; a returning visitor is swapped before init returns", async () => {
+    const channels: string[] = [];
+    vi.stubGlobal(
+      'BroadcastChannel',
+      class extends BroadcastChannel {
+        constructor(name: string) {
+          super(name);
+          channels.push(name);
+        }
+      },
+    );
+    const fetched = vi.spyOn(globalThis, 'fetch');
+    const cold = start();
+    // In the task that called init: the visit attributed and stored, nothing read of the page, nothing sent.
+    expect(document.cookie).toContain('_callswap=');
+    expect(cold.status().found).toEqual([]);
+    expect(fetched).not.toHaveBeenCalled();
+    expect(channels).not.toContain('callswap:demo');
+    await until(() => text() == 'Bel 020 765 4321');
+    expect(channels).toContain('callswap:demo');
+    expect(cold.status().found).toEqual(['+31201234567']);
+    cold.destroy();
+    // The next page view of this visitor: the stored lease's number is on the page when init returns.
+    const returning = start({}, '?page=2');
+    expect(text()).toBe('Bel 020 765 4321');
+    expect(returning.status()).toMatchObject({ found: ['+31201234567'], lease: { session: 'sess-init-0001' } });
+    expect(leases).toHaveLength(1);
+    vi.unstubAllGlobals();
+  });
+
   test('static numbers without an endpoint: the rule pool first, then the channel', () => {
     start({ endpoint: undefined });
     expect(text()).toBe('Bel 020 555 0000');
@@ -171,6 +201,34 @@ describe('numbers', () => {
     expect(pushes).toEqual([
       { event: 'callswap.swap', callswap: { number: '+31207654321', target: '+31201234567', channel: 'paid_search', source: 'google', medium: 'cpc', campaign: undefined, term: undefined, session: 'sess-init-0001' } },
     ]);
+  });
+
+  test('a number the page shows after init (parsed after an async script ran): its swap event and dataLayer push come then', async () => {
+    const dataLayer: unknown[] = [];
+    (window as { dataLayer?: unknown[] }).dataLayer = dataLayer;
+    start();
+    await until(() => text() == 'Bel 020 765 4321');
+    instances.pop()!.destroy();
+    dataLayer.length = 0;
+    // The next page view of the visit: the stored lease, and a body not parsed yet when callswap starts.
+    history.replaceState(null, '', '/?page=2');
+    document.body.innerHTML = '';
+    const instance = init(BASE);
+    instances.push(instance);
+    const swaps: [number, number][] = [];
+    instance.on('swap', ({ found, count }) => swaps.push([found.length, count]));
+    await new Promise((r) => setTimeout(r, 20));
+    expect([swaps, [...dataLayer]]).toEqual([[[0, 0]], []]);
+    document.body.innerHTML = '<p id="n">Bel 020 123 4567</p>';
+    await until(() => swaps.length == 2);
+    expect(text()).toBe('Bel 020 765 4321');
+    expect(swaps).toEqual([[0, 0], [1, 1]]);
+    expect([...dataLayer]).toEqual([{ event: 'callswap.swap', callswap: expect.objectContaining({ number: '+31207654321', target: '+31201234567', session: 'sess-init-0001' }) }]);
+    // Found again (a re-render): no more events, no second push.
+    document.body.innerHTML = '<p id="n">Bel 020 123 4567</p>';
+    await until(() => text() == 'Bel 020 765 4321');
+    await new Promise((r) => setTimeout(r, 20));
+    expect([swaps.length, dataLayer.length]).toEqual([2, 1]);
   });
 
   test('destroy() restores the page', async () => {

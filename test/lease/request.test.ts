@@ -67,6 +67,26 @@ describe('request', () => {
     expect(await request(`${POOL}/sessions`, 1000, {})).toMatchObject({ ok: true });
   });
 
+  test('a body read in chunks is decoded whole: a character split between two chunks stays one', async () => {
+    const bytes = new TextEncoder().encode('{"session":"s-1","name":"Zoë 📞"}');
+    const cut = bytes.indexOf(0xc3) + 1;
+    const chunks = [bytes.slice(0, cut), bytes.slice(cut, cut + 14), bytes.slice(cut + 14)];
+    answer = () =>
+      new HttpResponse(
+        new ReadableStream({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        }),
+        { status: 201, headers: CORS },
+      );
+    expect(await request(`${POOL}/sessions`, 1000, {})).toEqual({ ok: true, body: { session: 's-1', name: 'Zoë 📞' } });
+    // A body that is not UTF-8 is not JSON: the replacement character fails it.
+    answer = () => new HttpResponse(new Uint8Array([0x7b, 0xff, 0x7d]), { status: 201, headers: CORS });
+    expect(await request(`${POOL}/sessions`, 1000, {})).toEqual({ ok: false, code: 'invalid_response' });
+  });
+
   test('a body that is still arriving when the time is up is a timeout', async () => {
     answer = () =>
       new HttpResponse(

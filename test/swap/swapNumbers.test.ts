@@ -338,6 +338,35 @@ describe('swapNumbers', () => {
       expect(handle.count).toBe(51);
     });
 
+    test('onFound: a site number the page shows after the first pass is told, once; a listener that throws stays ours', async () => {
+      const root = page('<p>Bel 020 123 4567</p>');
+      const told: string[][] = [];
+      const TWO = { ...NL, '+31 88 545 4000': '+31 88 555 0000' };
+      handle = swapNumbers(root, TWO, { observe: true, onFound: () => told.push([...handle!.found]) });
+      // The first pass is the caller's answer: found, not told.
+      expect([handle.found, told]).toEqual([['+31201234567'], []]);
+      root.insertAdjacentHTML('beforeend', '<p>Of 020 123 4567</p>');
+      await frame();
+      expect(told).toEqual([]);
+      root.insertAdjacentHTML('beforeend', '<p>Service: 088 545 4000</p>');
+      await frame();
+      expect(told).toEqual([['+31201234567', '+31885454000']]);
+      expect(handle.count).toBe(3);
+      // After an update the numbers are found anew: the update is the answer again, later content is told again.
+      handle.update(NL);
+      expect(told).toHaveLength(1);
+      handle.restore();
+      const errors: unknown[] = [];
+      const onError = (e: ErrorEvent) => errors.push(e.error);
+      window.addEventListener('error', onError);
+      page('<p></p>');
+      handle = swapNumbers(document.body, NL, { observe: true, onFound: () => { throw new Error('listener'); } });
+      document.body.insertAdjacentHTML('beforeend', '<p>020 123 4567</p>');
+      await frame();
+      window.removeEventListener('error', onError);
+      expect([document.body.textContent, errors]).toEqual(['020 765 4321', []]);
+    });
+
     test('a framework that re-renders the original number gets it swapped again', async () => {
       const root = page('<p id="n">020 123 4567</p>');
       handle = swapNumbers(root, NL, { observe: true });
