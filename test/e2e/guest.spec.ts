@@ -29,7 +29,8 @@ test('loaded twice: the first copy keeps running and nothing runs twice', async 
   await page.goto('/test/e2e/pages/twice.html');
   await expect(page.locator('#n')).toHaveText('Bel ons: 020 765 4321');
   const state = await page.evaluate(() => ({ swaps: (window as any).swaps, same: (window as any).firstVersion == (window as any).callswap.version }));
-  expect(state).toEqual({ swaps: 1, same: true });
+  // One copy's events: the start's, before the body was parsed, and the one when the number was found.
+  expect(state).toEqual({ swaps: [0, 1], same: true });
   expect(log).toEqual({ warnings: [], errors: [] });
 });
 
