@@ -47,3 +47,28 @@ test('with scheduler.yield: its continuation, and no message', async () => {
   expect(yielded).toHaveBeenCalledTimes(1);
   expect(channels).toBe(0);
 });
+
+test.each([
+  ['a MessageChannel message', undefined],
+  ['scheduler.yield', { yield: () => Promise.resolve() }],
+])('what fn throws stays ours (%s): no error or rejection reaches the page, and the next one runs', async (_, scheduler) => {
+  global.scheduler = scheduler;
+  const reached: string[] = [];
+  const onError = () => reached.push('error');
+  const onRejection = () => reached.push('unhandledrejection');
+  addEventListener('error', onError);
+  addEventListener('unhandledrejection', onRejection);
+  const nodeRejection = () => reached.push('node unhandledRejection');
+  process.on('unhandledRejection', nodeRejection);
+  let ran = false;
+  later(() => {
+    throw new Error('a broken dataLayer.push');
+  });
+  later(() => (ran = true));
+  await vi.waitFor(() => expect(ran).toBe(true));
+  await new Promise((r) => setTimeout(r, 20));
+  removeEventListener('error', onError);
+  removeEventListener('unhandledrejection', onRejection);
+  process.off('unhandledRejection', nodeRejection);
+  expect(reached).toEqual([]);
+});
