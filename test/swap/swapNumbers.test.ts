@@ -352,7 +352,7 @@ describe('swapNumbers', () => {
       await frame();
       expect(told).toEqual([['+31201234567', '+31885454000']]);
       expect(handle.count).toBe(3);
-      // After an update the numbers are found anew: the update is the answer again, later content is told again.
+      // An update's own pass is the caller's answer again: found anew, not told.
       handle.update(NL);
       expect(told).toHaveLength(1);
       handle.restore();
