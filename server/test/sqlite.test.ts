@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { createPool, type LeaseRequest } from '../src/pool';
 import { backupSqlite, DB_FILE, MIGRATIONS, openDatabase, openSqliteStore } from '../src/store/sqlite';
 import { MAIN, OTHER, S, source, testConfig } from './fixtures';
@@ -106,10 +106,13 @@ describe('SQLite schema versions', () => {
     after.close();
   });
 
-  test('a file that is not a database is named', () => {
+  test('a file that is not a database is named, and the handle opened on it is closed at once', () => {
     const dir = dataDir();
     writeFileSync(join(dir, DB_FILE), 'not a database, not at all '.repeat(100));
+    const closed = vi.spyOn(Database.prototype, 'close');
     expect(() => openSqliteStore(dir)).toThrow(/callswap\.db/);
+    expect(closed).toHaveBeenCalledTimes(1);
+    closed.mockRestore();
   });
 });
 

@@ -91,13 +91,19 @@ export function openDatabase(dir: string, { readonly = false } = {}): Database {
   const file = join(dir, DB_FILE);
   if (readonly && !existsSync(file)) throw new Error(`${file} does not exist: is DATA_DIR the server's?`);
   if (!readonly) mkdirSync(dir, { recursive: true });
-  let db: Database;
+  let db: Database | undefined;
   let version: number;
   try {
     db = new Database(file, { readonly, timeout: 5000 });
     // Not pragma(…, { simple: true }): libsql answers that with an object.
     version = (db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
   } catch (e) {
+    // A file that opened but is no database is closed here, not left to the binding's finalizer at some later GC.
+    try {
+      db?.close();
+    } catch {
+      // Nothing more to release.
+    }
     throw new Error(`${file} cannot be opened (${(e as Error).message})`, { cause: e });
   }
   if (version > MIGRATIONS.length) {
